@@ -1,0 +1,29 @@
+//! Compiles `parity/v1/*.proto` with protox (pure Rust, no protoc) into prost
+//! messages, the tonic push service, and pbjson serde impls that follow the
+//! proto3 JSON mapping.
+use std::path::PathBuf;
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protos = ["parity/v1/fingerprint.proto", "parity/v1/push.proto"];
+    for proto in protos {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    let descriptors = protox::compile(protos, ["."])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+
+    // Maps become BTreeMaps so that snapshots serialize sorted by key.
+    tonic_prost_build::configure()
+        .btree_map(".")
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptors.clone())?;
+
+    pbjson_build::Builder::new()
+        .register_descriptors(&descriptors.encode_to_vec())?
+        .btree_map(["."])
+        .out_dir(&out_dir)
+        .build(&[".parity"])?;
+    Ok(())
+}
