@@ -1,0 +1,138 @@
+//! Reading OTLP attributes (KeyValue lists) and hashing their values.
+//!
+//! Values never leave the receiver: they are only hashed, into sketches.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::otlp::schema::field;
+use crate::wire;
+
+/// The `(key, encoded AnyValue)` pairs under `attributes_field` of `message`.
+/// The value stays encoded: it is hashed, or read with [`string_value`].
+#[inline]
+pub fn attributes(message: &[u8], attributes_field: u32) -> impl Iterator<Item = (&str, &[u8])> {
+    wire::fields(message)
+        .filter_map(Result::ok)
+        .filter(move |(number, _)| *number == attributes_field)
+        .map(|(_, kv)| key_value(kv.as_bytes()))
+}
+
+/// Splits one encoded KeyValue into its key and encoded value.
+#[inline]
+pub fn key_value(kv: &[u8]) -> (&str, &[u8]) {
+    let mut key = "";
+    let mut value: &[u8] = &[];
+    for (number, v) in wire::fields(kv).filter_map(Result::ok) {
+        match number {
+            field::key_value::KEY => key = v.as_str(),
+            field::key_value::VALUE => value = v.as_bytes(),
+            _ => {}
+        }
+    }
+    (key, value)
+}
+
+/// The string inside an encoded AnyValue, if it holds one.
+#[inline]
+pub fn string_value(any_value: &[u8]) -> Option<&str> {
+    wire::fields(any_value)
+        .filter_map(Result::ok)
+        .find(|(number, _)| *number == field::any_value::STRING)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The kind of an encoded AnyValue, as the snapshot names body kinds.
+pub fn value_kind(any_value: &[u8]) -> &'static str {
+    match wire::fields(any_value).filter_map(Result::ok).next() {
+        Some((field::any_value::STRING, _)) => "string",
+        Some((field::any_value::BOOL, _)) => "bool",
+        Some((field::any_value::INT, _)) => "int",
+        Some((field::any_value::DOUBLE, _)) => "double",
+        Some((field::any_value::ARRAY, _)) => "array",
+        Some((field::any_value::KVLIST, _)) => "kvlist",
+        Some((field::any_value::BYTES, _)) => "bytes",
+        _ => "empty",
+    }
+}
+
+/// A stable 64-bit hash of an encoded value (the same on every receiver).
+#[inline]
+pub fn value_hash(any_value: &[u8]) -> u64 {
+    xxh3_64(any_value)
+}
+
+/// A stable 64-bit hash of an attribute key.
+#[inline]
+pub fn key_hash(key: &str) -> u64 {
+    xxh3_64(key.as_bytes())
+}
+
+/// Combines a key hash and a value hash into the hash of the pair.
+#[inline]
+pub fn pair_hash(key_hash: u64, value_hash: u64) -> u64 {
+    fmix64(
+        key_hash
+            ^ value_hash
+                .rotate_left(29)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    )
+}
+
+/// Order-independent hash of an attribute set, from the sum of its pair
+/// hashes: the same set in any order is the same series.
+#[inline]
+pub fn set_hash(pair_hash_sum: u64) -> u64 {
+    fmix64(pair_hash_sum)
+}
+
+/// MurmurHash3's 64-bit finalizer: spreads every input bit over the output.
+#[inline]
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use prost::Message;
+
+    fn kv(key: &str, value: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reads_keys_and_string_values_without_decoding() {
+        let bytes = kv("http.route", any_value::Value::StringValue("/cart".into())).encode_to_vec();
+        let (key, value) = key_value(&bytes);
+        assert_eq!(key, "http.route");
+        assert_eq!(string_value(value), Some("/cart"));
+        assert_eq!(value_kind(value), "string");
+        let int = kv("http.response.status_code", any_value::Value::IntValue(200)).encode_to_vec();
+        let (_, value) = key_value(&int);
+        assert_eq!(string_value(value), None);
+        assert_eq!(value_kind(value), "int");
+    }
+
+    #[test]
+    fn attribute_set_hash_ignores_order_but_not_values() {
+        let pairs = |items: &[(&str, &str)]| {
+            items.iter().fold(0u64, |sum, (k, v)| {
+                sum.wrapping_add(pair_hash(key_hash(k), value_hash(v.as_bytes())))
+            })
+        };
+        let a = set_hash(pairs(&[("method", "GET"), ("route", "/cart")]));
+        let b = set_hash(pairs(&[("route", "/cart"), ("method", "GET")]));
+        let c = set_hash(pairs(&[("route", "GET"), ("method", "/cart")]));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

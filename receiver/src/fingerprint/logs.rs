@@ -1,0 +1,136 @@
+//! Log shape: severity ranges, attribute keys, event names, body kinds and
+//! log–trace correlation.
+
+use otel_parity_proto::v1 as pb;
+
+use super::attributes::{key_value, string_value, value_kind};
+use super::service::ServiceState;
+use super::table::CountTable;
+use super::{IngestOutcome, children};
+use crate::Signal;
+use crate::limits::Limits;
+use crate::otlp::schema::field;
+use crate::wire::{self, Value};
+
+/// Severity ranges of the OpenTelemetry log data model (1–4 TRACE, 5–8
+/// DEBUG, …, 21–24 FATAL), after UNSPECIFIED (0).
+const SEVERITY_NAMES: [&str; 7] = [
+    "UNSPECIFIED",
+    "TRACE",
+    "DEBUG",
+    "INFO",
+    "WARN",
+    "ERROR",
+    "FATAL",
+];
+const BODY_KINDS: [&str; 8] = [
+    "empty", "string", "bool", "int", "double", "array", "kvlist", "bytes",
+];
+
+/// A service's logs.
+#[derive(Debug, Default)]
+pub struct LogsState {
+    records: u64,
+    severities: [u64; 7],
+    attribute_keys: CountTable,
+    event_names: CountTable,
+    body_kinds: [u64; 8],
+    with_trace_id: u64,
+}
+
+impl LogsState {
+    /// The snapshot form.
+    pub fn to_proto(&self) -> pb::LogShape {
+        let named = |names: &[&str], counts: &[u64]| {
+            names
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| **n > 0)
+                .map(|(name, n)| ((*name).to_owned(), *n))
+                .collect()
+        };
+        pb::LogShape {
+            records: self.records,
+            severities: named(&SEVERITY_NAMES, &self.severities),
+            attribute_keys: self.attribute_keys.to_map(),
+            event_names: self.event_names.to_map(),
+            body_kinds: named(&BODY_KINDS, &self.body_kinds),
+            with_trace_id: self.with_trace_id,
+        }
+    }
+}
+
+/// Fingerprints the log records of one ResourceLogs block into `svc`.
+pub fn observe_block(
+    svc: &mut ServiceState,
+    block: &[u8],
+    limits: &Limits,
+    outcome: &mut IngestOutcome,
+) {
+    for scope_block in children(block, field::resource_block::SCOPES) {
+        svc.resource
+            .observe_scope(scope_block, limits, &mut svc.overflow);
+        for record in children(scope_block, field::scope_block::ITEMS) {
+            observe_record(svc, record, limits, outcome);
+        }
+    }
+}
+
+fn observe_record(
+    svc: &mut ServiceState,
+    record: &[u8],
+    limits: &Limits,
+    outcome: &mut IngestOutcome,
+) {
+    let mut severity = 0u64;
+    let mut body: Option<&[u8]> = None;
+    let mut trace_id: &[u8] = &[];
+    let mut span_id: &[u8] = &[];
+    let mut event_name = "";
+    for (number, value) in wire::fields(record).filter_map(Result::ok) {
+        match number {
+            field::log::SEVERITY_NUMBER => severity = value.as_u64(),
+            field::log::BODY => body = Some(value.as_bytes()),
+            field::log::TRACE_ID => trace_id = value.as_bytes(),
+            10 => span_id = value.as_bytes(),
+            field::log::EVENT_NAME => event_name = value.as_str(),
+            _ => {}
+        }
+    }
+    if !(trace_id.is_empty() || trace_id.len() == 16) || !(span_id.is_empty() || span_id.len() == 8)
+    {
+        outcome.reject("a log record has an invalid trace_id or span_id length");
+        return;
+    }
+    outcome.accepted += 1;
+    svc.ingestion_mut(Signal::Logs).items += 1;
+    let logs = &mut svc.logs;
+    logs.records += 1;
+    let range = if severity == 0 || severity > 24 {
+        0
+    } else {
+        ((severity - 1) / 4 + 1) as usize
+    };
+    logs.severities[range] += 1;
+    let kind = body.map_or("empty", value_kind);
+    if let Some(slot) = BODY_KINDS.iter().position(|k| *k == kind) {
+        logs.body_kinds[slot] += 1;
+    }
+    if trace_id.iter().any(|b| *b != 0) {
+        logs.with_trace_id += 1;
+    }
+    for (number, value) in wire::fields(record).filter_map(Result::ok) {
+        if let (field::log::ATTRIBUTES, Value::Bytes(kv)) = (number, value) {
+            let (key, value) = key_value(kv);
+            if !logs.attribute_keys.count(key, limits.max_attribute_keys) {
+                svc.overflow.attribute_keys += 1;
+            }
+            if key == "event.name" && event_name.is_empty() {
+                event_name = string_value(value).unwrap_or("");
+            }
+        }
+    }
+    if !event_name.is_empty() && !logs.event_names.count(event_name, limits.max_event_names) {
+        svc.overflow.event_names += 1;
+    }
+}

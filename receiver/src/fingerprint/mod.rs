@@ -1,0 +1,339 @@
+//! The fingerprint engine: OTLP request bytes in, per-environment,
+//! per-service fingerprints out.
+//!
+//! A request is validated as a whole first (framing, wire types, UTF-8), so a
+//! malformed request changes nothing. It is then walked over its bytes without
+//! decoding: each resource block locks its service's state once, and the spans
+//! of a block are handed to edge tracking in one batch.
+
+mod attributes;
+mod edges;
+mod environment;
+mod logs;
+mod metrics;
+mod resource;
+mod sampling;
+mod service;
+mod sketch;
+mod table;
+mod traces;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hashbrown::HashMap;
+use otel_parity_proto::v1 as pb;
+use parking_lot::{Mutex, RwLock};
+use serde::Deserialize;
+
+pub use self::metrics::REQUEST_DURATION_METRICS;
+pub use self::resource::{ALLOWED_VALUE_KEYS, UNKNOWN_SERVICE};
+pub use self::sampling::{Threshold, threshold_from_tracestate};
+
+use self::edges::SpanRecord;
+use self::environment::Environment;
+use self::resource::ResourceView;
+use crate::Signal;
+use crate::limits::Limits;
+use crate::otlp::schema::{field, request_schema};
+use crate::wire::{self, WireError};
+
+/// The environment name for telemetry that names none.
+pub const UNKNOWN_ENVIRONMENT: &str = "unknown";
+
+/// Which environment wins when both config and the resource name one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvironmentSource {
+    /// The configured environment wins; the resource attribute is the fallback.
+    #[default]
+    Config,
+    /// `deployment.environment.name` wins; the configured one is the fallback.
+    Resource,
+}
+
+/// How the engine names environments and bounds its memory.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// Environment from config (`environment:` or `--environment`).
+    pub environment: Option<String>,
+    pub environment_from: EnvironmentSource,
+    pub limits: Limits,
+    /// Identifies this receiver in snapshots and pushes.
+    pub instance: String,
+}
+
+/// What happened to the items of one accepted request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// Items fingerprinted (or counted into an overflow bucket).
+    pub accepted: u64,
+    /// Items left out as invalid; reported in OTLP `partial_success`.
+    pub rejected: u64,
+    /// Why the first rejected item was left out.
+    pub rejection: Option<String>,
+}
+
+impl IngestOutcome {
+    /// Counts one rejected item, keeping the first reason.
+    pub fn reject(&mut self, reason: &str) {
+        self.rejected += 1;
+        if self.rejection.is_none() {
+            self.rejection = Some(reason.to_owned());
+        }
+    }
+}
+
+/// A request the engine refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {message}: {source}")]
+pub struct MalformedRequest {
+    /// The OTLP message type, e.g. ExportTraceServiceRequest.
+    pub message: &'static str,
+    pub source: WireError,
+}
+
+#[derive(Debug, Default)]
+struct SignalCounters {
+    requests: AtomicU64,
+    rejected_requests: AtomicU64,
+    items: AtomicU64,
+    rejected_items: AtomicU64,
+    wire_bytes: AtomicU64,
+    decoded_bytes: AtomicU64,
+}
+
+thread_local! {
+    /// Span records of the block being fingerprinted, reused across requests.
+    static SPAN_RECORDS: RefCell<Vec<SpanRecord>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Turns OTLP export requests into fingerprints; shared by all connections.
+#[derive(Debug)]
+pub struct Fingerprinter {
+    config: EngineConfig,
+    window_start_unix_nano: u64,
+    environments: RwLock<HashMap<Box<str>, Arc<Environment>>>,
+    environments_overflow: Mutex<u64>,
+    received: [SignalCounters; 3],
+    next_request: AtomicU64,
+}
+
+/// The nested messages under `number` of `message` (repeated message fields).
+#[inline]
+pub(crate) fn children(message: &[u8], number: u32) -> impl Iterator<Item = &[u8]> {
+    wire::fields(message)
+        .filter_map(Result::ok)
+        .filter(move |(n, _)| *n == number)
+        .map(|(_, v)| v.as_bytes())
+}
+
+fn now_unix_nano() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Fingerprinter {
+    /// An engine with an empty window starting now.
+    pub fn new(config: EngineConfig) -> Self {
+        Fingerprinter {
+            config,
+            window_start_unix_nano: now_unix_nano(),
+            environments: RwLock::new(HashMap::new()),
+            environments_overflow: Mutex::new(0),
+            received: Default::default(),
+            next_request: AtomicU64::new(0),
+        }
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Fingerprints one export request of `signal` (decompressed protobuf
+    /// bytes; `wire_bytes` is its size as received). A malformed request is
+    /// refused whole and changes nothing but the rejection counters.
+    pub fn ingest(
+        &self,
+        signal: Signal,
+        request: &[u8],
+        wire_bytes: usize,
+    ) -> Result<IngestOutcome, MalformedRequest> {
+        let counters = &self.received[signal.index()];
+        let schema = request_schema(signal);
+        if let Err(source) = wire::validate(request, schema) {
+            self.reject_request(signal, wire_bytes);
+            return Err(MalformedRequest {
+                message: schema.name,
+                source,
+            });
+        }
+        let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let mut outcome = IngestOutcome::default();
+        for block in children(request, field::REQUEST_RESOURCES) {
+            self.observe_block(signal, request_id, block, &mut outcome);
+        }
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        counters
+            .items
+            .fetch_add(outcome.accepted, Ordering::Relaxed);
+        counters
+            .rejected_items
+            .fetch_add(outcome.rejected, Ordering::Relaxed);
+        counters
+            .wire_bytes
+            .fetch_add(wire_bytes as u64, Ordering::Relaxed);
+        counters
+            .decoded_bytes
+            .fetch_add(request.len() as u64, Ordering::Relaxed);
+        Ok(outcome)
+    }
+
+    /// Counts a request refused before it reached the engine (too large,
+    /// wrong content type, bad compression, unparseable JSON).
+    pub fn reject_request(&self, signal: Signal, wire_bytes: usize) {
+        let counters = &self.received[signal.index()];
+        counters.rejected_requests.fetch_add(1, Ordering::Relaxed);
+        counters
+            .wire_bytes
+            .fetch_add(wire_bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Counts items rejected before they reached the engine (OTLP/JSON items
+    /// that could not be converted).
+    pub fn reject_items(&self, signal: Signal, items: u64) {
+        self.received[signal.index()]
+            .rejected_items
+            .fetch_add(items, Ordering::Relaxed);
+    }
+
+    fn observe_block(
+        &self,
+        signal: Signal,
+        request_id: u64,
+        block: &[u8],
+        outcome: &mut IngestOutcome,
+    ) {
+        let limits = &self.config.limits;
+        let view = ResourceView::of_block(block);
+        let Some(env) = self.environment(&view) else {
+            let items = count_items(signal, block);
+            *self.environments_overflow.lock() += items;
+            outcome.accepted += items;
+            return;
+        };
+        let Some((slot, service)) =
+            env.service(view.service_namespace, view.service_name(), limits)
+        else {
+            let items = count_items(signal, block);
+            env.overflow_services(items);
+            outcome.accepted += items;
+            return;
+        };
+        SPAN_RECORDS.with_borrow_mut(|spans| {
+            spans.clear();
+            {
+                let mut svc = service.lock();
+                svc.begin_block(signal, request_id, &view, block.len(), limits);
+                match signal {
+                    Signal::Traces => {
+                        traces::observe_block(&mut svc, slot, block, limits, spans, outcome)
+                    }
+                    Signal::Metrics => metrics::observe_block(
+                        &mut svc,
+                        view.instance_hash.unwrap_or(0),
+                        block,
+                        limits,
+                        outcome,
+                    ),
+                    Signal::Logs => logs::observe_block(&mut svc, block, limits, outcome),
+                }
+            }
+            env.observe_spans(spans, limits);
+        });
+    }
+
+    /// The environment a resource belongs to, created while under the cap.
+    fn environment(&self, view: &ResourceView<'_>) -> Option<Arc<Environment>> {
+        let configured = self.config.environment.as_deref().filter(|e| !e.is_empty());
+        let name = match self.config.environment_from {
+            EnvironmentSource::Config => configured.or(view.environment),
+            EnvironmentSource::Resource => view.environment.or(configured),
+        }
+        .unwrap_or(UNKNOWN_ENVIRONMENT);
+        if let Some(env) = self.environments.read().get(name) {
+            return Some(Arc::clone(env));
+        }
+        let mut environments = self.environments.write();
+        if let Some(env) = environments.get(name) {
+            return Some(Arc::clone(env));
+        }
+        if environments.len() >= self.config.limits.max_environments {
+            return None;
+        }
+        let env = Arc::new(Environment::default());
+        environments.insert(name.into(), Arc::clone(&env));
+        Some(env)
+    }
+
+    /// Heap bytes held by sketches and span memory across environments: the
+    /// part of the state that traffic could grow, bounded by the limits.
+    pub fn memory_bytes(&self) -> usize {
+        self.environments
+            .read()
+            .values()
+            .map(|env| env.memory_bytes())
+            .sum()
+    }
+
+    /// The fingerprints of the window so far.
+    pub fn snapshot(&self) -> pb::Snapshot {
+        let environments: BTreeMap<String, pb::EnvironmentFingerprint> = self
+            .environments
+            .read()
+            .iter()
+            .map(|(name, env)| (name.to_string(), env.to_proto()))
+            .collect();
+        let received = Signal::ALL
+            .iter()
+            .map(|signal| {
+                let c = &self.received[signal.index()];
+                let stats = pb::ReceiverSignalStats {
+                    requests: c.requests.load(Ordering::Relaxed),
+                    rejected_requests: c.rejected_requests.load(Ordering::Relaxed),
+                    items: c.items.load(Ordering::Relaxed),
+                    rejected_items: c.rejected_items.load(Ordering::Relaxed),
+                    wire_bytes: c.wire_bytes.load(Ordering::Relaxed),
+                    decoded_bytes: c.decoded_bytes.load(Ordering::Relaxed),
+                };
+                (signal.as_str().to_owned(), stats)
+            })
+            .collect();
+        pb::Snapshot {
+            receiver_instance: self.config.instance.clone(),
+            window_start_unix_nano: self.window_start_unix_nano,
+            window_end_unix_nano: now_unix_nano(),
+            environments,
+            received,
+            overflow: Some(pb::Overflow {
+                environments: *self.environments_overflow.lock(),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// Items in one resource block, for blocks that go over a cap.
+fn count_items(signal: Signal, block: &[u8]) -> u64 {
+    match signal {
+        Signal::Metrics => metrics::count_points(block),
+        Signal::Traces | Signal::Logs => children(block, field::resource_block::SCOPES)
+            .map(|scope| children(scope, field::scope_block::ITEMS).count() as u64)
+            .sum(),
+    }
+}

@@ -1,0 +1,381 @@
+//! OTLP message layouts (field numbers from opentelemetry-proto) and the
+//! validation schemas built from them. The fingerprint engine reads fields by
+//! these numbers; `wire::validate` checks a request against the schemas first.
+
+use crate::Signal;
+use crate::wire::FieldKind::{Bytes, Fixed32, Fixed64, Message, String, Varint};
+use crate::wire::Schema;
+
+/// Field numbers, one module per OTLP message.
+pub mod field {
+    /// ExportXServiceRequest: the repeated resource blocks (same number for
+    /// traces, metrics and logs).
+    pub const REQUEST_RESOURCES: u32 = 1;
+
+    /// ResourceSpans / ResourceMetrics / ResourceLogs.
+    pub mod resource_block {
+        pub const RESOURCE: u32 = 1;
+        pub const SCOPES: u32 = 2;
+    }
+    /// Resource.
+    pub mod resource {
+        pub const ATTRIBUTES: u32 = 1;
+    }
+    /// ScopeSpans / ScopeMetrics / ScopeLogs.
+    pub mod scope_block {
+        pub const SCOPE: u32 = 1;
+        pub const ITEMS: u32 = 2;
+    }
+    /// InstrumentationScope.
+    pub mod scope {
+        pub const NAME: u32 = 1;
+        pub const VERSION: u32 = 2;
+    }
+    /// KeyValue.
+    pub mod key_value {
+        pub const KEY: u32 = 1;
+        pub const VALUE: u32 = 2;
+    }
+    /// AnyValue (a oneof: the field number is the kind).
+    pub mod any_value {
+        pub const STRING: u32 = 1;
+        pub const BOOL: u32 = 2;
+        pub const INT: u32 = 3;
+        pub const DOUBLE: u32 = 4;
+        pub const ARRAY: u32 = 5;
+        pub const KVLIST: u32 = 6;
+        pub const BYTES: u32 = 7;
+    }
+    /// Span.
+    pub mod span {
+        pub const TRACE_ID: u32 = 1;
+        pub const SPAN_ID: u32 = 2;
+        pub const TRACE_STATE: u32 = 3;
+        pub const PARENT_SPAN_ID: u32 = 4;
+        pub const NAME: u32 = 5;
+        pub const KIND: u32 = 6;
+        pub const START_TIME: u32 = 7;
+        pub const END_TIME: u32 = 8;
+        pub const ATTRIBUTES: u32 = 9;
+        pub const EVENTS: u32 = 11;
+        pub const LINKS: u32 = 13;
+        pub const STATUS: u32 = 15;
+        pub const FLAGS: u32 = 16;
+    }
+    /// Span.Event.
+    pub mod event {
+        pub const NAME: u32 = 2;
+    }
+    /// Status.
+    pub mod status {
+        pub const CODE: u32 = 3;
+    }
+    /// Metric.
+    pub mod metric {
+        pub const NAME: u32 = 1;
+        pub const UNIT: u32 = 3;
+        pub const GAUGE: u32 = 5;
+        pub const SUM: u32 = 7;
+        pub const HISTOGRAM: u32 = 9;
+        pub const EXPONENTIAL_HISTOGRAM: u32 = 10;
+        pub const SUMMARY: u32 = 11;
+    }
+    /// Gauge, Sum, Histogram, ExponentialHistogram, Summary.
+    pub mod metric_data {
+        pub const DATA_POINTS: u32 = 1;
+        pub const TEMPORALITY: u32 = 2;
+        pub const IS_MONOTONIC: u32 = 3;
+    }
+    /// NumberDataPoint / HistogramDataPoint / ... attributes differ by type.
+    pub mod point {
+        pub const NUMBER_ATTRIBUTES: u32 = 7;
+        pub const HISTOGRAM_ATTRIBUTES: u32 = 9;
+        pub const EXPONENTIAL_ATTRIBUTES: u32 = 1;
+        pub const SUMMARY_ATTRIBUTES: u32 = 7;
+        pub const START_TIME: u32 = 2;
+        pub const COUNT: u32 = 4;
+        pub const EXPLICIT_BOUNDS: u32 = 7;
+    }
+    /// LogRecord.
+    pub mod log {
+        pub const SEVERITY_NUMBER: u32 = 2;
+        pub const BODY: u32 = 5;
+        pub const ATTRIBUTES: u32 = 6;
+        pub const TRACE_ID: u32 = 9;
+        pub const EVENT_NAME: u32 = 12;
+    }
+}
+
+static ANY_VALUE: Schema = Schema {
+    name: "AnyValue",
+    fields: &[
+        (1, String),
+        (2, Varint),
+        (3, Varint),
+        (4, Fixed64),
+        (5, Message(&ARRAY_VALUE)),
+        (6, Message(&KEY_VALUE_LIST)),
+        (7, Bytes),
+    ],
+};
+static ARRAY_VALUE: Schema = Schema {
+    name: "ArrayValue",
+    fields: &[(1, Message(&ANY_VALUE))],
+};
+static KEY_VALUE_LIST: Schema = Schema {
+    name: "KeyValueList",
+    fields: &[(1, Message(&KEY_VALUE))],
+};
+static KEY_VALUE: Schema = Schema {
+    name: "KeyValue",
+    fields: &[(1, String), (2, Message(&ANY_VALUE))],
+};
+static RESOURCE: Schema = Schema {
+    name: "Resource",
+    fields: &[(1, Message(&KEY_VALUE)), (2, Varint)],
+};
+static SCOPE: Schema = Schema {
+    name: "InstrumentationScope",
+    fields: &[
+        (1, String),
+        (2, String),
+        (3, Message(&KEY_VALUE)),
+        (4, Varint),
+    ],
+};
+
+static STATUS: Schema = Schema {
+    name: "Status",
+    fields: &[(2, String), (3, Varint)],
+};
+static EVENT: Schema = Schema {
+    name: "Span.Event",
+    fields: &[
+        (1, Fixed64),
+        (2, String),
+        (3, Message(&KEY_VALUE)),
+        (4, Varint),
+    ],
+};
+static LINK: Schema = Schema {
+    name: "Span.Link",
+    fields: &[
+        (1, Bytes),
+        (2, Bytes),
+        (3, String),
+        (4, Message(&KEY_VALUE)),
+        (5, Varint),
+        (6, Fixed32),
+    ],
+};
+static SPAN: Schema = Schema {
+    name: "Span",
+    fields: &[
+        (1, Bytes),
+        (2, Bytes),
+        (3, String),
+        (4, Bytes),
+        (5, String),
+        (6, Varint),
+        (7, Fixed64),
+        (8, Fixed64),
+        (9, Message(&KEY_VALUE)),
+        (10, Varint),
+        (11, Message(&EVENT)),
+        (12, Varint),
+        (13, Message(&LINK)),
+        (14, Varint),
+        (15, Message(&STATUS)),
+        (16, Fixed32),
+    ],
+};
+static SCOPE_SPANS: Schema = Schema {
+    name: "ScopeSpans",
+    fields: &[(1, Message(&SCOPE)), (2, Message(&SPAN)), (3, String)],
+};
+static RESOURCE_SPANS: Schema = Schema {
+    name: "ResourceSpans",
+    fields: &[
+        (1, Message(&RESOURCE)),
+        (2, Message(&SCOPE_SPANS)),
+        (3, String),
+    ],
+};
+/// ExportTraceServiceRequest.
+pub static TRACES_REQUEST: Schema = Schema {
+    name: "ExportTraceServiceRequest",
+    fields: &[(1, Message(&RESOURCE_SPANS))],
+};
+
+static EXEMPLAR: Schema = Schema {
+    name: "Exemplar",
+    fields: &[
+        (7, Message(&KEY_VALUE)),
+        (2, Fixed64),
+        (3, Fixed64),
+        (6, Fixed64),
+        (4, Bytes),
+        (5, Bytes),
+    ],
+};
+static NUMBER_POINT: Schema = Schema {
+    name: "NumberDataPoint",
+    fields: &[
+        (7, Message(&KEY_VALUE)),
+        (2, Fixed64),
+        (3, Fixed64),
+        (4, Fixed64),
+        (6, Fixed64),
+        (5, Message(&EXEMPLAR)),
+        (8, Varint),
+    ],
+};
+static HISTOGRAM_POINT: Schema = Schema {
+    name: "HistogramDataPoint",
+    fields: &[
+        (9, Message(&KEY_VALUE)),
+        (2, Fixed64),
+        (3, Fixed64),
+        (4, Fixed64),
+        (5, Fixed64),
+        (6, Fixed64),
+        (7, Fixed64),
+        (8, Message(&EXEMPLAR)),
+        (10, Varint),
+        (11, Fixed64),
+        (12, Fixed64),
+    ],
+};
+static BUCKETS: Schema = Schema {
+    name: "ExponentialHistogramDataPoint.Buckets",
+    fields: &[(1, Varint), (2, Bytes)],
+};
+static EXPONENTIAL_POINT: Schema = Schema {
+    name: "ExponentialHistogramDataPoint",
+    fields: &[
+        (1, Message(&KEY_VALUE)),
+        (2, Fixed64),
+        (3, Fixed64),
+        (4, Fixed64),
+        (5, Fixed64),
+        (6, Varint),
+        (7, Fixed64),
+        (8, Message(&BUCKETS)),
+        (9, Message(&BUCKETS)),
+        (10, Varint),
+        (11, Message(&EXEMPLAR)),
+        (12, Fixed64),
+        (13, Fixed64),
+        (14, Fixed64),
+    ],
+};
+static QUANTILE: Schema = Schema {
+    name: "SummaryDataPoint.ValueAtQuantile",
+    fields: &[(1, Fixed64), (2, Fixed64)],
+};
+static SUMMARY_POINT: Schema = Schema {
+    name: "SummaryDataPoint",
+    fields: &[
+        (7, Message(&KEY_VALUE)),
+        (2, Fixed64),
+        (3, Fixed64),
+        (4, Fixed64),
+        (5, Fixed64),
+        (6, Message(&QUANTILE)),
+        (8, Varint),
+    ],
+};
+static GAUGE: Schema = Schema {
+    name: "Gauge",
+    fields: &[(1, Message(&NUMBER_POINT))],
+};
+static SUM: Schema = Schema {
+    name: "Sum",
+    fields: &[(1, Message(&NUMBER_POINT)), (2, Varint), (3, Varint)],
+};
+static HISTOGRAM: Schema = Schema {
+    name: "Histogram",
+    fields: &[(1, Message(&HISTOGRAM_POINT)), (2, Varint)],
+};
+static EXPONENTIAL_HISTOGRAM: Schema = Schema {
+    name: "ExponentialHistogram",
+    fields: &[(1, Message(&EXPONENTIAL_POINT)), (2, Varint)],
+};
+static SUMMARY: Schema = Schema {
+    name: "Summary",
+    fields: &[(1, Message(&SUMMARY_POINT))],
+};
+static METRIC: Schema = Schema {
+    name: "Metric",
+    fields: &[
+        (1, String),
+        (2, String),
+        (3, String),
+        (5, Message(&GAUGE)),
+        (7, Message(&SUM)),
+        (9, Message(&HISTOGRAM)),
+        (10, Message(&EXPONENTIAL_HISTOGRAM)),
+        (11, Message(&SUMMARY)),
+        (12, Message(&KEY_VALUE)),
+    ],
+};
+static SCOPE_METRICS: Schema = Schema {
+    name: "ScopeMetrics",
+    fields: &[(1, Message(&SCOPE)), (2, Message(&METRIC)), (3, String)],
+};
+static RESOURCE_METRICS: Schema = Schema {
+    name: "ResourceMetrics",
+    fields: &[
+        (1, Message(&RESOURCE)),
+        (2, Message(&SCOPE_METRICS)),
+        (3, String),
+    ],
+};
+/// ExportMetricsServiceRequest.
+pub static METRICS_REQUEST: Schema = Schema {
+    name: "ExportMetricsServiceRequest",
+    fields: &[(1, Message(&RESOURCE_METRICS))],
+};
+
+static LOG_RECORD: Schema = Schema {
+    name: "LogRecord",
+    fields: &[
+        (1, Fixed64),
+        (11, Fixed64),
+        (2, Varint),
+        (3, String),
+        (5, Message(&ANY_VALUE)),
+        (6, Message(&KEY_VALUE)),
+        (7, Varint),
+        (8, Fixed32),
+        (9, Bytes),
+        (10, Bytes),
+        (12, String),
+    ],
+};
+static SCOPE_LOGS: Schema = Schema {
+    name: "ScopeLogs",
+    fields: &[(1, Message(&SCOPE)), (2, Message(&LOG_RECORD)), (3, String)],
+};
+static RESOURCE_LOGS: Schema = Schema {
+    name: "ResourceLogs",
+    fields: &[
+        (1, Message(&RESOURCE)),
+        (2, Message(&SCOPE_LOGS)),
+        (3, String),
+    ],
+};
+/// ExportLogsServiceRequest.
+pub static LOGS_REQUEST: Schema = Schema {
+    name: "ExportLogsServiceRequest",
+    fields: &[(1, Message(&RESOURCE_LOGS))],
+};
+
+/// The export request schema of `signal`.
+pub fn request_schema(signal: Signal) -> &'static Schema {
+    match signal {
+        Signal::Traces => &TRACES_REQUEST,
+        Signal::Metrics => &METRICS_REQUEST,
+        Signal::Logs => &LOGS_REQUEST,
+    }
+}
