@@ -337,3 +337,6 @@ fn count_items(signal: Signal, block: &[u8]) -> u64 {
             .sum(),
     }
 }
+
+#[cfg(test)]
+mod tests;

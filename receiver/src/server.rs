@@ -1,0 +1,185 @@
+//! The running receiver: OTLP gRPC and HTTP listeners, periodic snapshots,
+//! and an orderly stop that writes a last snapshot.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::Fingerprinter;
+use crate::config::ReceiverConfig;
+use crate::error::Error;
+use crate::otlp::grpc::{Logs, Metrics, OtlpGrpcService, Traces};
+use crate::otlp::http;
+use crate::snapshot;
+
+/// Listeners bound and ready to serve; binding first makes "address in use"
+/// an error before anything starts.
+pub struct Receiver {
+    config: ReceiverConfig,
+    engine: Arc<Fingerprinter>,
+    grpc: TcpListener,
+    http: TcpListener,
+}
+
+fn parse_addr(what: &'static str, value: &str) -> Result<SocketAddr, Error> {
+    value
+        .parse()
+        .map_err(|e: std::net::AddrParseError| Error::Address {
+            what,
+            value: value.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+async fn bind(what: &'static str, value: &str) -> Result<TcpListener, Error> {
+    let addr = parse_addr(what, value)?;
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind { what, addr, source })
+}
+
+impl Receiver {
+    /// Binds the OTLP listeners of `config`.
+    pub async fn bind(config: ReceiverConfig) -> Result<Self, Error> {
+        let grpc = bind("OTLP/gRPC", &config.otlp.protocols.grpc.endpoint).await?;
+        let http = bind("OTLP/HTTP", &config.otlp.protocols.http.endpoint).await?;
+        let engine = Arc::new(Fingerprinter::new(config.engine_config()));
+        Ok(Receiver {
+            config,
+            engine,
+            grpc,
+            http,
+        })
+    }
+
+    /// The fingerprint engine, shared with the listeners.
+    pub fn engine(&self) -> Arc<Fingerprinter> {
+        Arc::clone(&self.engine)
+    }
+
+    /// The bound gRPC and HTTP addresses.
+    pub fn local_addrs(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        (self.grpc.local_addr().ok(), self.http.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` completes, writing snapshots every interval and
+    /// once more after the listeners have stopped.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let (grpc_addr, http_addr) = self.local_addrs();
+        let Receiver {
+            config,
+            engine,
+            grpc,
+            http,
+        } = self;
+        tracing::info!(grpc = ?grpc_addr, http = ?http_addr, "OTLP receiver listening");
+
+        let grpc_max = config
+            .otlp
+            .protocols
+            .grpc
+            .max_recv_msg_size_mib
+            .saturating_mul(1024 * 1024);
+        let grpc_server = tonic::transport::Server::builder()
+            .add_service(OtlpGrpcService::<Traces>::new(
+                Arc::clone(&engine),
+                grpc_max,
+            ))
+            .add_service(OtlpGrpcService::<Metrics>::new(
+                Arc::clone(&engine),
+                grpc_max,
+            ))
+            .add_service(OtlpGrpcService::<Logs>::new(Arc::clone(&engine), grpc_max))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), stopped(stop_rx.clone()));
+        let grpc_task = tokio::spawn(grpc_server);
+
+        let router = http::router(
+            Arc::clone(&engine),
+            config.otlp.protocols.http.max_request_body_size,
+        );
+        let http_server =
+            axum::serve(http, router).with_graceful_shutdown(stopped(stop_rx.clone()));
+        let http_task = tokio::spawn(async move { http_server.await });
+
+        let snapshot_task = config.snapshot.path.clone().map(|path| {
+            let engine = Arc::clone(&engine);
+            let interval = config.snapshot.interval;
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(interval);
+                ticker.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = ticker.tick() => {}
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    }
+                    if let Err(error) = write_snapshot(&engine, &path).await {
+                        tracing::warn!(%error, "snapshot not written; will retry next interval");
+                    }
+                }
+            })
+        });
+
+        shutdown.await;
+        tracing::info!("shutting down: draining requests");
+        let _ = stop_tx.send(true);
+        let grpc_result = grpc_task.await;
+        let http_result = http_task.await;
+        if let Some(task) = snapshot_task {
+            let _ = task.await;
+        }
+        if let Some(path) = &config.snapshot.path {
+            write_snapshot(&engine, path).await?;
+            tracing::info!(path = %path.display(), "final snapshot written");
+        }
+        match grpc_result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(Error::Serve {
+                    what: "OTLP/gRPC",
+                    reason: e.to_string(),
+                });
+            }
+            Err(e) => {
+                return Err(Error::Serve {
+                    what: "OTLP/gRPC",
+                    reason: e.to_string(),
+                });
+            }
+        }
+        match http_result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::Serve {
+                what: "OTLP/HTTP",
+                reason: e.to_string(),
+            }),
+            Err(e) => Err(Error::Serve {
+                what: "OTLP/HTTP",
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+async fn write_snapshot(engine: &Arc<Fingerprinter>, path: &std::path::Path) -> Result<(), Error> {
+    let engine = Arc::clone(engine);
+    let path = path.to_owned();
+    let path_for_error = path.clone();
+    tokio::task::spawn_blocking(move || snapshot::write(&path, &engine.snapshot()))
+        .await
+        .map_err(|e| Error::SnapshotWrite {
+            path: path_for_error,
+            source: std::io::Error::other(e),
+        })?
+}

@@ -1,0 +1,58 @@
+//! Command-line interface definitions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Tells observability teams where their environments' telemetry differs.
+#[derive(Debug, Parser)]
+#[command(name = "otel-parity", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve OTLP (gRPC and HTTP) and fingerprint what arrives, until SIGINT/SIGTERM.
+    Receive(ReceiveArgs),
+    /// Fingerprint OTLP/JSON files offline (Collector file exporter format).
+    Fingerprint(FingerprintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Receiver config file (YAML); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Environment of the telemetry (wins over deployment.environment.name
+    /// unless the config says `environment_from: resource`).
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+    /// OTLP/gRPC listen address [default: 0.0.0.0:4317].
+    #[arg(long, value_name = "ADDR")]
+    pub otlp_grpc: Option<String>,
+    /// OTLP/HTTP listen address [default: 0.0.0.0:4318].
+    #[arg(long, value_name = "ADDR")]
+    pub otlp_http: Option<String>,
+    /// Write the fingerprint as JSON to FILE every interval and at shutdown.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// How often to write the snapshot, e.g. 10s or 1m [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub snapshot_interval: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// Environment of the telemetry (wins over deployment.environment.name).
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+    /// Where to write the snapshot JSON.
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// OTLP/JSON files: one export request per line, or one JSON document.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+}
