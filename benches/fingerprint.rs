@@ -1,1 +1,143 @@
-fn main() {}
+//! Fingerprinting versus prost decoding of the same OTLP bytes.
+//!
+//! DESIGN.md's target: fingerprinting (validation included) at least as fast
+//! as prost can merely decode the request, ideally 2x faster. Criterion
+//! measures each; the last lines print the ratio from one interleaved run.
+
+mod scenarios;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use otel_parity_receiver::{EngineConfig, Fingerprinter, Signal};
+use prost::Message;
+
+const SPANS: usize = 512;
+
+fn traces(c: &mut Criterion) {
+    let requests: Vec<Vec<u8>> = (0..16)
+        .map(|seed| scenarios::trace_request(SPANS, seed))
+        .collect();
+    let bytes_per_span = requests[0].len() / SPANS;
+    let engine = Fingerprinter::new(EngineConfig::default());
+    let mut group = c.benchmark_group(format!("traces_{SPANS}_spans_of_{bytes_per_span}_bytes"));
+    group.throughput(Throughput::Elements(SPANS as u64));
+    let mut n = 0;
+    group.bench_function("prost_decode", |b| {
+        b.iter(|| {
+            n += 1;
+            black_box(ExportTraceServiceRequest::decode(&*requests[n % requests.len()]).ok())
+        })
+    });
+    group.bench_function("fingerprint", |b| {
+        b.iter(|| {
+            n += 1;
+            let request = &requests[n % requests.len()];
+            black_box(engine.ingest(Signal::Traces, request, request.len()).ok())
+        })
+    });
+    group.finish();
+}
+
+fn metrics(c: &mut Criterion) {
+    let requests: Vec<Vec<u8>> = (0..16)
+        .map(|seed| scenarios::metrics_request(20, 25, seed))
+        .collect();
+    let engine = Fingerprinter::new(EngineConfig::default());
+    let mut group = c.benchmark_group("metrics_500_points_5_attributes");
+    group.throughput(Throughput::Elements(500));
+    let mut n = 0;
+    group.bench_function("prost_decode", |b| {
+        b.iter(|| {
+            n += 1;
+            black_box(ExportMetricsServiceRequest::decode(&*requests[n % requests.len()]).ok())
+        })
+    });
+    group.bench_function("fingerprint", |b| {
+        b.iter(|| {
+            n += 1;
+            let request = &requests[n % requests.len()];
+            black_box(engine.ingest(Signal::Metrics, request, request.len()).ok())
+        })
+    });
+    group.finish();
+}
+
+/// Times `a` and `b` alternately over the same inputs for about `budget`,
+/// returning mean nanoseconds per call of each.
+fn interleaved(budget: Duration, mut a: impl FnMut(usize), mut b: impl FnMut(usize)) -> (f64, f64) {
+    let (mut time_a, mut time_b, mut rounds) = (Duration::ZERO, Duration::ZERO, 0u32);
+    let start = Instant::now();
+    while start.elapsed() < budget {
+        for i in 0..64 {
+            let t = Instant::now();
+            a(i);
+            time_a += t.elapsed();
+            let t = Instant::now();
+            b(i);
+            time_b += t.elapsed();
+        }
+        rounds += 64;
+    }
+    (
+        time_a.as_nanos() as f64 / f64::from(rounds),
+        time_b.as_nanos() as f64 / f64::from(rounds),
+    )
+}
+
+fn print_ratios() {
+    let budget = Duration::from_secs(3);
+    let traces: Vec<Vec<u8>> = (0..16)
+        .map(|seed| scenarios::trace_request(SPANS, seed))
+        .collect();
+    let engine = Fingerprinter::new(EngineConfig::default());
+    let (prost_ns, fingerprint_ns) = interleaved(
+        budget,
+        |i| {
+            black_box(ExportTraceServiceRequest::decode(&*traces[i % 16]).ok());
+        },
+        |i| {
+            black_box(engine.ingest(Signal::Traces, &traces[i % 16], 0).ok());
+        },
+    );
+    println!(
+        "traces ({SPANS} spans, {} bytes): prost decode {:.1} µs, fingerprint {:.1} µs → fingerprint is {:.2}x prost decode speed",
+        traces[0].len(),
+        prost_ns / 1e3,
+        fingerprint_ns / 1e3,
+        prost_ns / fingerprint_ns
+    );
+    let metrics: Vec<Vec<u8>> = (0..16)
+        .map(|seed| scenarios::metrics_request(20, 25, seed))
+        .collect();
+    let (prost_ns, fingerprint_ns) = interleaved(
+        budget,
+        |i| {
+            black_box(ExportMetricsServiceRequest::decode(&*metrics[i % 16]).ok());
+        },
+        |i| {
+            black_box(engine.ingest(Signal::Metrics, &metrics[i % 16], 0).ok());
+        },
+    );
+    println!(
+        "metrics (500 points, {} bytes): prost decode {:.1} µs, fingerprint {:.1} µs → fingerprint is {:.2}x prost decode speed",
+        metrics[0].len(),
+        prost_ns / 1e3,
+        fingerprint_ns / 1e3,
+        prost_ns / fingerprint_ns
+    );
+}
+
+criterion_group!(benches, traces, metrics);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `--profile-time` runs one bench under a profiler: no ratio pass then.
+    if !std::env::args().any(|a| a == "--profile-time") {
+        print_ratios();
+    }
+}

@@ -25,5 +25,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .btree_map(["."])
         .out_dir(&out_dir)
         .build(&[".parity"])?;
+
+    // pbjson writes maps whose values need converting (uint64 → string)
+    // through a HashMap, whatever `btree_map` says, which would make snapshot
+    // key order random. Collect them into a BTreeMap instead.
+    let serde_path = out_dir.join("parity.v1.serde.rs");
+    let generated = std::fs::read_to_string(&serde_path)?;
+    let sorted = generated.replace(
+        "let v: std::collections::HashMap<_, _> =",
+        "let v: std::collections::BTreeMap<_, _> =",
+    );
+    std::fs::write(&serde_path, sorted)?;
     Ok(())
 }

@@ -9,3 +9,29 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/parity.v1.rs"));
     include!(concat!(env!("OUT_DIR"), "/parity.v1.serde.rs"));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::v1;
+
+    #[test]
+    fn maps_serialize_sorted_by_key_with_uint64_as_strings() {
+        let logs = v1::LogShape {
+            records: 3,
+            severities: [("WARN", 1), ("ERROR", 1), ("INFO", 1)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            attribute_keys: ["z.key", "a.key", "m.key"]
+                .into_iter()
+                .map(|k| (k.to_owned(), 7u64))
+                .collect(),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&logs).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"records":"3","severities":{"ERROR":"1","INFO":"1","WARN":"1"},"attributeKeys":{"a.key":"7","m.key":"7","z.key":"7"}}"#
+        );
+    }
+}

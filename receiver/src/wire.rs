@@ -119,6 +119,12 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    /// The bytes not read yet: the next field onwards.
+    #[inline]
+    pub fn remaining(&self) -> &'a [u8] {
+        self.rest
+    }
+
     #[inline]
     fn read_field(&mut self) -> Result<(u32, Value<'a>), WireError> {
         let tag = read_varint(&mut self.rest)?;
@@ -197,14 +203,40 @@ pub enum FieldKind {
     Fixed32,
 }
 
+/// Largest field number a schema can describe (OTLP's Span has 16).
+const MAX_FIELD: usize = 16;
+
 /// The fields of one message type that validation checks; other fields are
 /// skipped (unknown fields are allowed, as protobuf requires).
 #[derive(Debug)]
 pub struct Schema {
     /// Message name, for error messages.
     pub name: &'static str,
-    /// Known fields by number.
-    pub fields: &'static [(u32, FieldKind)],
+    /// Known fields, indexed by field number.
+    kinds: [Option<FieldKind>; MAX_FIELD + 1],
+}
+
+impl Schema {
+    /// A schema from `(field number, kind)` pairs (numbers up to 16).
+    pub const fn new(name: &'static str, fields: &[(u32, FieldKind)]) -> Schema {
+        let mut kinds = [None; MAX_FIELD + 1];
+        let mut i = 0;
+        while i < fields.len() {
+            let (number, kind) = fields[i];
+            assert!(
+                number as usize <= MAX_FIELD,
+                "field number beyond MAX_FIELD"
+            );
+            kinds[number as usize] = Some(kind);
+            i += 1;
+        }
+        Schema { name, kinds }
+    }
+
+    #[inline]
+    fn kind(&self, number: u32) -> Option<FieldKind> {
+        self.kinds.get(number as usize).copied().flatten()
+    }
 }
 
 /// How deep messages may nest; AnyValue arrays and kvlists are recursive.
@@ -223,12 +255,7 @@ fn validate_at(message: &[u8], schema: &Schema, depth: usize) -> Result<(), Wire
     }
     for field in fields(message) {
         let (number, value) = field?;
-        let Some(kind) = schema
-            .fields
-            .iter()
-            .find(|(n, _)| *n == number)
-            .map(|(_, k)| *k)
-        else {
+        let Some(kind) = schema.kind(number) else {
             continue;
         };
         match (kind, value) {
@@ -297,14 +324,11 @@ mod tests {
         assert_eq!(read_varint(&mut buf), Err(WireError::VarintTooLong));
     }
 
-    static INNER: Schema = Schema {
-        name: "Inner",
-        fields: &[(1, FieldKind::String)],
-    };
-    static OUTER: Schema = Schema {
-        name: "Outer",
-        fields: &[(1, FieldKind::Message(&INNER)), (2, FieldKind::Varint)],
-    };
+    static INNER: Schema = Schema::new("Inner", &[(1, FieldKind::String)]);
+    static OUTER: Schema = Schema::new(
+        "Outer",
+        &[(1, FieldKind::Message(&INNER)), (2, FieldKind::Varint)],
+    );
 
     #[test]
     fn validation_descends_and_checks_utf8_and_wire_types() {

@@ -10,26 +10,36 @@ use crate::wire;
 /// The `(key, encoded AnyValue)` pairs under `attributes_field` of `message`.
 /// The value stays encoded: it is hashed, or read with [`string_value`].
 #[inline]
-pub fn attributes(message: &[u8], attributes_field: u32) -> impl Iterator<Item = (&str, &[u8])> {
+pub fn attributes(message: &[u8], attributes_field: u32) -> impl Iterator<Item = (&[u8], &[u8])> {
     wire::fields(message)
         .filter_map(Result::ok)
         .filter(move |(number, _)| *number == attributes_field)
         .map(|(_, kv)| key_value(kv.as_bytes()))
 }
 
-/// Splits one encoded KeyValue into its key and encoded value.
+/// Splits one encoded KeyValue into its key (validated UTF-8 bytes) and
+/// encoded value.
 #[inline]
-pub fn key_value(kv: &[u8]) -> (&str, &[u8]) {
-    let mut key = "";
+pub fn key_value(kv: &[u8]) -> (&[u8], &[u8]) {
+    let mut key: &[u8] = &[];
     let mut value: &[u8] = &[];
     for (number, v) in wire::fields(kv).filter_map(Result::ok) {
         match number {
-            field::key_value::KEY => key = v.as_str(),
+            field::key_value::KEY => key = v.as_bytes(),
             field::key_value::VALUE => value = v.as_bytes(),
             _ => {}
         }
     }
     (key, value)
+}
+
+/// The string inside an encoded AnyValue as its (validated UTF-8) bytes.
+#[inline]
+pub fn string_bytes(any_value: &[u8]) -> Option<&[u8]> {
+    wire::fields(any_value)
+        .filter_map(Result::ok)
+        .find(|(number, _)| *number == field::any_value::STRING)
+        .map(|(_, v)| v.as_bytes())
 }
 
 /// The string inside an encoded AnyValue, if it holds one.
@@ -63,8 +73,8 @@ pub fn value_hash(any_value: &[u8]) -> u64 {
 
 /// A stable 64-bit hash of an attribute key.
 #[inline]
-pub fn key_hash(key: &str) -> u64 {
-    xxh3_64(key.as_bytes())
+pub fn key_hash(key: &[u8]) -> u64 {
+    xxh3_64(key)
 }
 
 /// Combines a key hash and a value hash into the hash of the pair.
@@ -113,7 +123,7 @@ mod tests {
     fn reads_keys_and_string_values_without_decoding() {
         let bytes = kv("http.route", any_value::Value::StringValue("/cart".into())).encode_to_vec();
         let (key, value) = key_value(&bytes);
-        assert_eq!(key, "http.route");
+        assert_eq!(key, b"http.route");
         assert_eq!(string_value(value), Some("/cart"));
         assert_eq!(value_kind(value), "string");
         let int = kv("http.response.status_code", any_value::Value::IntValue(200)).encode_to_vec();
@@ -126,7 +136,7 @@ mod tests {
     fn attribute_set_hash_ignores_order_but_not_values() {
         let pairs = |items: &[(&str, &str)]| {
             items.iter().fold(0u64, |sum, (k, v)| {
-                sum.wrapping_add(pair_hash(key_hash(k), value_hash(v.as_bytes())))
+                sum.wrapping_add(pair_hash(key_hash(k.as_bytes()), value_hash(v.as_bytes())))
             })
         };
         let a = set_hash(pairs(&[("method", "GET"), ("route", "/cart")]));

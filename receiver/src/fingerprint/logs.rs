@@ -3,7 +3,7 @@
 
 use otel_parity_proto::v1 as pb;
 
-use super::attributes::{key_value, string_value, value_kind};
+use super::attributes::{key_value, string_bytes, value_kind};
 use super::service::ServiceState;
 use super::table::CountTable;
 use super::{IngestOutcome, children};
@@ -86,14 +86,14 @@ fn observe_record(
     let mut body: Option<&[u8]> = None;
     let mut trace_id: &[u8] = &[];
     let mut span_id: &[u8] = &[];
-    let mut event_name = "";
+    let mut event_name: &[u8] = &[];
     for (number, value) in wire::fields(record).filter_map(Result::ok) {
         match number {
             field::log::SEVERITY_NUMBER => severity = value.as_u64(),
             field::log::BODY => body = Some(value.as_bytes()),
             field::log::TRACE_ID => trace_id = value.as_bytes(),
             10 => span_id = value.as_bytes(),
-            field::log::EVENT_NAME => event_name = value.as_str(),
+            field::log::EVENT_NAME => event_name = value.as_bytes(),
             _ => {}
         }
     }
@@ -125,8 +125,8 @@ fn observe_record(
             if !logs.attribute_keys.count(key, limits.max_attribute_keys) {
                 svc.overflow.attribute_keys += 1;
             }
-            if key == "event.name" && event_name.is_empty() {
-                event_name = string_value(value).unwrap_or("");
+            if key == b"event.name" && event_name.is_empty() {
+                event_name = string_bytes(value).unwrap_or_default();
             }
         }
     }

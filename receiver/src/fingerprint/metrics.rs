@@ -121,8 +121,8 @@ impl MetricsState {
     /// Metric shapes by name.
     pub fn to_proto(&self) -> std::collections::BTreeMap<String, pb::MetricShape> {
         self.shapes
-            .iter()
-            .map(|(name, m)| (name.to_owned(), m.to_proto()))
+            .iter_named()
+            .map(|(name, m)| (name, m.to_proto()))
             .collect()
     }
 }
@@ -159,13 +159,13 @@ impl MetricState {
             bucket_layouts,
             attribute_keys: self
                 .keys
-                .iter()
+                .iter_named()
                 .map(|(key, k)| {
                     let shape = pb::AttributeKeyShape {
                         count: k.count,
                         values: Some(k.values.to_proto()),
                     };
-                    (key.to_owned(), shape)
+                    (key, shape)
                 })
                 .collect(),
             series: Some(self.series.to_proto()),
@@ -176,26 +176,26 @@ impl MetricState {
 
 /// The point type index and the data message of one Metric.
 struct MetricView<'a> {
-    name: &'a str,
-    unit: &'a str,
+    name: &'a [u8],
+    unit: &'a [u8],
     data: Option<(usize, &'a [u8])>,
 }
 
 impl<'a> MetricView<'a> {
     fn read(metric: &'a [u8]) -> Self {
         let mut view = MetricView {
-            name: "",
-            unit: "",
+            name: &[],
+            unit: &[],
             data: None,
         };
         for (number, value) in wire::fields(metric).filter_map(Result::ok) {
             let kind = match number {
                 field::metric::NAME => {
-                    view.name = value.as_str();
+                    view.name = value.as_bytes();
                     continue;
                 }
                 field::metric::UNIT => {
-                    view.unit = value.as_str();
+                    view.unit = value.as_bytes();
                     continue;
                 }
                 field::metric::GAUGE => 0,
@@ -301,7 +301,7 @@ fn observe_metric(
     let request_metric = if kind == HISTOGRAM {
         REQUEST_DURATION_METRICS
             .iter()
-            .position(|m| *m == view.name)
+            .position(|m| m.as_bytes() == view.name)
     } else {
         None
     };

@@ -55,12 +55,12 @@ impl<'a> ResourceView<'a> {
         let mut host = None;
         for (key, value) in attributes(bytes, field::resource::ATTRIBUTES) {
             match key {
-                "service.name" => view.service_name = string_value(value),
-                "service.namespace" => view.service_namespace = string_value(value).unwrap_or(""),
-                "deployment.environment.name" => view.environment = string_value(value),
-                "deployment.environment" => deprecated_environment = string_value(value),
-                "service.instance.id" => view.instance_hash = Some(value_hash(value)),
-                "host.name" => host = Some(value_hash(value)),
+                b"service.name" => view.service_name = string_value(value),
+                b"service.namespace" => view.service_namespace = string_value(value).unwrap_or(""),
+                b"deployment.environment.name" => view.environment = string_value(value),
+                b"deployment.environment" => deprecated_environment = string_value(value),
+                b"service.instance.id" => view.instance_hash = Some(value_hash(value)),
+                b"host.name" => host = Some(value_hash(value)),
                 _ => {}
             }
         }
@@ -130,9 +130,9 @@ impl ResourceState {
             if !self.attribute_keys.count(key, limits.max_attribute_keys) {
                 overflow.attribute_keys += 1;
             }
-            if let Some(slot) = ALLOWED_VALUE_KEYS.iter().position(|k| *k == key) {
+            if let Some(slot) = ALLOWED_VALUE_KEYS.iter().position(|k| k.as_bytes() == key) {
                 let value = string_value(value).unwrap_or("");
-                if !self.allowed_values[slot].count(value, limits.max_allowed_values) {
+                if !self.allowed_values[slot].count(value.as_bytes(), limits.max_allowed_values) {
                     overflow.allowed_values += 1;
                 }
             }
@@ -154,11 +154,11 @@ impl ResourceState {
             .find(|(number, _)| *number == field::scope_block::SCOPE)
             .map(|(_, v)| v.as_bytes())
             .unwrap_or_default();
-        let (mut name, mut version) = ("", "");
+        let (mut name, mut version): (&[u8], &[u8]) = (&[], &[]);
         for (number, value) in wire::fields(scope).filter_map(Result::ok) {
             match number {
-                field::scope::NAME => name = value.as_str(),
-                field::scope::VERSION => version = value.as_str(),
+                field::scope::NAME => name = value.as_bytes(),
+                field::scope::VERSION => version = value.as_bytes(),
                 _ => {}
             }
         }
@@ -199,13 +199,13 @@ impl ResourceState {
             instances: Some(self.instances.to_proto()),
             scopes: self
                 .scopes
-                .iter()
+                .iter_named()
                 .map(|(name, scope)| {
                     let shape = pb::ScopeShape {
                         count: scope.count,
                         versions: scope.versions.to_map(),
                     };
-                    (name.to_owned(), shape)
+                    (name, shape)
                 })
                 .collect(),
         }

@@ -87,6 +87,10 @@ pub fn threshold_from_tracestate(tracestate: &str) -> Option<Threshold> {
 /// How a service's spans were sampled over the window.
 #[derive(Debug, Default)]
 pub struct SamplingState {
+    /// The last tracestate parsed and its threshold: spans of one batch
+    /// mostly share their tracestate, so most spans skip parsing.
+    last_tracestate: Vec<u8>,
+    last_threshold: Option<Threshold>,
     thresholds: CountTable,
     spans_without_threshold: u64,
     server_spans: u64,
@@ -97,16 +101,24 @@ pub struct SamplingState {
 impl SamplingState {
     /// Records one span's tracestate; `server` for SERVER spans.
     #[inline]
-    pub fn observe_span(&mut self, tracestate: &str, server: bool) {
+    pub fn observe_span(&mut self, tracestate: &[u8], server: bool) {
         let threshold = if tracestate.is_empty() {
             None
+        } else if tracestate == self.last_tracestate.as_slice() {
+            self.last_threshold
         } else {
-            threshold_from_tracestate(tracestate)
+            let threshold = std::str::from_utf8(tracestate)
+                .ok()
+                .and_then(threshold_from_tracestate);
+            self.last_tracestate.clear();
+            self.last_tracestate.extend_from_slice(tracestate);
+            self.last_threshold = threshold;
+            threshold
         };
         match threshold {
             Some(t) => {
                 // A new threshold past the cap is counted as "without".
-                if !self.thresholds.count(t.as_str(), MAX_THRESHOLDS) {
+                if !self.thresholds.count(t.as_str().as_bytes(), MAX_THRESHOLDS) {
                     self.spans_without_threshold += 1;
                 }
             }
@@ -128,11 +140,11 @@ impl SamplingState {
     pub fn to_proto(&self, request_metric_count: u64) -> pb::Sampling {
         let mut thresholds: Vec<pb::ThresholdCount> = self
             .thresholds
-            .iter()
+            .iter_named()
             .filter_map(|(th, spans)| {
-                let t = Threshold::parse_th(th)?;
+                let t = Threshold::parse_th(&th)?;
                 Some(pb::ThresholdCount {
-                    threshold: th.to_owned(),
+                    threshold: th,
                     probability: t.probability(),
                     spans: *spans,
                 })
@@ -203,10 +215,10 @@ mod tests {
     fn server_spans_are_adjusted_only_where_the_threshold_is_known() {
         let mut s = SamplingState::default();
         for _ in 0..4 {
-            s.observe_span("ot=th:c", true);
+            s.observe_span(b"ot=th:c", true);
         }
-        s.observe_span("", true);
-        s.observe_span("ot=th:c", false);
+        s.observe_span(b"", true);
+        s.observe_span(b"ot=th:c", false);
         let p = s.to_proto(20);
         assert_eq!(p.server_spans, 5);
         assert_eq!(p.server_spans_adjusted, 16.0);

@@ -48,7 +48,7 @@ pub struct TracesState {
 
 impl TracesState {
     /// The index of operation (name, kind), created while under the cap.
-    fn operation(&mut self, name: &str, kind: usize, limits: &Limits) -> Option<usize> {
+    fn operation(&mut self, name: &[u8], kind: usize, limits: &Limits) -> Option<usize> {
         let cap = if self.operations.len() >= limits.max_span_operations {
             0
         } else {
@@ -58,7 +58,7 @@ impl TracesState {
         let index = *self.index[kind].get_or_insert_with(name, cap, || next)? as usize;
         if index == self.operations.len() {
             self.operations.push(OperationState {
-                name: name.into(),
+                name: String::from_utf8_lossy(name).into(),
                 kind,
                 spans: 0,
                 errors: 0,
@@ -124,32 +124,45 @@ pub fn span_kind(kind: usize) -> pb::SpanKind {
 struct SpanView<'a> {
     trace_id: &'a [u8],
     span_id: &'a [u8],
-    trace_state: &'a str,
+    trace_state: &'a [u8],
     parent_span_id: &'a [u8],
     flags: u32,
-    name: &'a str,
+    name: &'a [u8],
     kind: u64,
     start: u64,
     end: u64,
     status: &'a [u8],
+    /// The span from its first attribute, event or link field on: what the
+    /// second walk reads.
+    repeated: &'a [u8],
 }
 
 impl<'a> SpanView<'a> {
     #[inline]
     fn read(span: &'a [u8]) -> Self {
         let mut view = SpanView::default();
-        for (number, value) in wire::fields(span).filter_map(Result::ok) {
+        let mut fields = wire::fields(span);
+        loop {
+            let at = fields.remaining();
+            let Some(Ok((number, value))) = fields.next() else {
+                break;
+            };
             match number {
                 field::span::TRACE_ID => view.trace_id = value.as_bytes(),
                 field::span::SPAN_ID => view.span_id = value.as_bytes(),
-                field::span::TRACE_STATE => view.trace_state = value.as_str(),
+                field::span::TRACE_STATE => view.trace_state = value.as_bytes(),
                 field::span::PARENT_SPAN_ID => view.parent_span_id = value.as_bytes(),
                 field::span::FLAGS => view.flags = value.as_u64() as u32,
-                field::span::NAME => view.name = value.as_str(),
+                field::span::NAME => view.name = value.as_bytes(),
                 field::span::KIND => view.kind = value.as_u64(),
                 field::span::START_TIME => view.start = value.as_u64(),
                 field::span::END_TIME => view.end = value.as_u64(),
                 field::span::STATUS => view.status = value.as_bytes(),
+                field::span::ATTRIBUTES | field::span::EVENTS | field::span::LINKS
+                    if view.repeated.is_empty() =>
+                {
+                    view.repeated = at;
+                }
                 _ => {}
             }
         }
@@ -242,7 +255,7 @@ fn observe_span(
             op.remote_parent += 1;
         }
     }
-    for (number, value) in wire::fields(span).filter_map(Result::ok) {
+    for (number, value) in wire::fields(view.repeated).filter_map(Result::ok) {
         match (number, value) {
             (field::span::ATTRIBUTES, Value::Bytes(kv)) => {
                 let (key, _) = key_value(kv);
@@ -254,7 +267,7 @@ fn observe_span(
                 let name = wire::fields(event)
                     .filter_map(Result::ok)
                     .find(|(n, _)| *n == field::event::NAME)
-                    .map_or("", |(_, v)| v.as_str());
+                    .map_or(&[][..], |(_, v)| v.as_bytes());
                 if !op.event_names.count(name, limits.max_event_names) {
                     svc.overflow.event_names += 1;
                 }

@@ -106,9 +106,9 @@ pub mod field {
     }
 }
 
-static ANY_VALUE: Schema = Schema {
-    name: "AnyValue",
-    fields: &[
+static ANY_VALUE: Schema = Schema::new(
+    "AnyValue",
+    &[
         (1, String),
         (2, Varint),
         (3, Varint),
@@ -117,49 +117,34 @@ static ANY_VALUE: Schema = Schema {
         (6, Message(&KEY_VALUE_LIST)),
         (7, Bytes),
     ],
-};
-static ARRAY_VALUE: Schema = Schema {
-    name: "ArrayValue",
-    fields: &[(1, Message(&ANY_VALUE))],
-};
-static KEY_VALUE_LIST: Schema = Schema {
-    name: "KeyValueList",
-    fields: &[(1, Message(&KEY_VALUE))],
-};
-static KEY_VALUE: Schema = Schema {
-    name: "KeyValue",
-    fields: &[(1, String), (2, Message(&ANY_VALUE))],
-};
-static RESOURCE: Schema = Schema {
-    name: "Resource",
-    fields: &[(1, Message(&KEY_VALUE)), (2, Varint)],
-};
-static SCOPE: Schema = Schema {
-    name: "InstrumentationScope",
-    fields: &[
+);
+static ARRAY_VALUE: Schema = Schema::new("ArrayValue", &[(1, Message(&ANY_VALUE))]);
+static KEY_VALUE_LIST: Schema = Schema::new("KeyValueList", &[(1, Message(&KEY_VALUE))]);
+static KEY_VALUE: Schema = Schema::new("KeyValue", &[(1, String), (2, Message(&ANY_VALUE))]);
+static RESOURCE: Schema = Schema::new("Resource", &[(1, Message(&KEY_VALUE)), (2, Varint)]);
+static SCOPE: Schema = Schema::new(
+    "InstrumentationScope",
+    &[
         (1, String),
         (2, String),
         (3, Message(&KEY_VALUE)),
         (4, Varint),
     ],
-};
+);
 
-static STATUS: Schema = Schema {
-    name: "Status",
-    fields: &[(2, String), (3, Varint)],
-};
-static EVENT: Schema = Schema {
-    name: "Span.Event",
-    fields: &[
+static STATUS: Schema = Schema::new("Status", &[(2, String), (3, Varint)]);
+static EVENT: Schema = Schema::new(
+    "Span.Event",
+    &[
         (1, Fixed64),
         (2, String),
         (3, Message(&KEY_VALUE)),
         (4, Varint),
     ],
-};
-static LINK: Schema = Schema {
-    name: "Span.Link",
-    fields: &[
+);
+static LINK: Schema = Schema::new(
+    "Span.Link",
+    &[
         (1, Bytes),
         (2, Bytes),
         (3, String),
@@ -167,10 +152,10 @@ static LINK: Schema = Schema {
         (5, Varint),
         (6, Fixed32),
     ],
-};
-static SPAN: Schema = Schema {
-    name: "Span",
-    fields: &[
+);
+static SPAN: Schema = Schema::new(
+    "Span",
+    &[
         (1, Bytes),
         (2, Bytes),
         (3, String),
@@ -188,28 +173,28 @@ static SPAN: Schema = Schema {
         (15, Message(&STATUS)),
         (16, Fixed32),
     ],
-};
-static SCOPE_SPANS: Schema = Schema {
-    name: "ScopeSpans",
-    fields: &[(1, Message(&SCOPE)), (2, Message(&SPAN)), (3, String)],
-};
-static RESOURCE_SPANS: Schema = Schema {
-    name: "ResourceSpans",
-    fields: &[
+);
+static SCOPE_SPANS: Schema = Schema::new(
+    "ScopeSpans",
+    &[(1, Message(&SCOPE)), (2, Message(&SPAN)), (3, String)],
+);
+static RESOURCE_SPANS: Schema = Schema::new(
+    "ResourceSpans",
+    &[
         (1, Message(&RESOURCE)),
         (2, Message(&SCOPE_SPANS)),
         (3, String),
     ],
-};
+);
 /// ExportTraceServiceRequest.
-pub static TRACES_REQUEST: Schema = Schema {
-    name: "ExportTraceServiceRequest",
-    fields: &[(1, Message(&RESOURCE_SPANS))],
-};
+pub static TRACES_REQUEST: Schema = Schema::new(
+    "ExportTraceServiceRequest",
+    &[(1, Message(&RESOURCE_SPANS))],
+);
 
-static EXEMPLAR: Schema = Schema {
-    name: "Exemplar",
-    fields: &[
+static EXEMPLAR: Schema = Schema::new(
+    "Exemplar",
+    &[
         (7, Message(&KEY_VALUE)),
         (2, Fixed64),
         (3, Fixed64),
@@ -217,10 +202,10 @@ static EXEMPLAR: Schema = Schema {
         (4, Bytes),
         (5, Bytes),
     ],
-};
-static NUMBER_POINT: Schema = Schema {
-    name: "NumberDataPoint",
-    fields: &[
+);
+static NUMBER_POINT: Schema = Schema::new(
+    "NumberDataPoint",
+    &[
         (7, Message(&KEY_VALUE)),
         (2, Fixed64),
         (3, Fixed64),
@@ -229,10 +214,10 @@ static NUMBER_POINT: Schema = Schema {
         (5, Message(&EXEMPLAR)),
         (8, Varint),
     ],
-};
-static HISTOGRAM_POINT: Schema = Schema {
-    name: "HistogramDataPoint",
-    fields: &[
+);
+static HISTOGRAM_POINT: Schema = Schema::new(
+    "HistogramDataPoint",
+    &[
         (9, Message(&KEY_VALUE)),
         (2, Fixed64),
         (3, Fixed64),
@@ -245,14 +230,14 @@ static HISTOGRAM_POINT: Schema = Schema {
         (11, Fixed64),
         (12, Fixed64),
     ],
-};
-static BUCKETS: Schema = Schema {
-    name: "ExponentialHistogramDataPoint.Buckets",
-    fields: &[(1, Varint), (2, Bytes)],
-};
-static EXPONENTIAL_POINT: Schema = Schema {
-    name: "ExponentialHistogramDataPoint",
-    fields: &[
+);
+static BUCKETS: Schema = Schema::new(
+    "ExponentialHistogramDataPoint.Buckets",
+    &[(1, Varint), (2, Bytes)],
+);
+static EXPONENTIAL_POINT: Schema = Schema::new(
+    "ExponentialHistogramDataPoint",
+    &[
         (1, Message(&KEY_VALUE)),
         (2, Fixed64),
         (3, Fixed64),
@@ -268,14 +253,14 @@ static EXPONENTIAL_POINT: Schema = Schema {
         (13, Fixed64),
         (14, Fixed64),
     ],
-};
-static QUANTILE: Schema = Schema {
-    name: "SummaryDataPoint.ValueAtQuantile",
-    fields: &[(1, Fixed64), (2, Fixed64)],
-};
-static SUMMARY_POINT: Schema = Schema {
-    name: "SummaryDataPoint",
-    fields: &[
+);
+static QUANTILE: Schema = Schema::new(
+    "SummaryDataPoint.ValueAtQuantile",
+    &[(1, Fixed64), (2, Fixed64)],
+);
+static SUMMARY_POINT: Schema = Schema::new(
+    "SummaryDataPoint",
+    &[
         (7, Message(&KEY_VALUE)),
         (2, Fixed64),
         (3, Fixed64),
@@ -284,30 +269,21 @@ static SUMMARY_POINT: Schema = Schema {
         (6, Message(&QUANTILE)),
         (8, Varint),
     ],
-};
-static GAUGE: Schema = Schema {
-    name: "Gauge",
-    fields: &[(1, Message(&NUMBER_POINT))],
-};
-static SUM: Schema = Schema {
-    name: "Sum",
-    fields: &[(1, Message(&NUMBER_POINT)), (2, Varint), (3, Varint)],
-};
-static HISTOGRAM: Schema = Schema {
-    name: "Histogram",
-    fields: &[(1, Message(&HISTOGRAM_POINT)), (2, Varint)],
-};
-static EXPONENTIAL_HISTOGRAM: Schema = Schema {
-    name: "ExponentialHistogram",
-    fields: &[(1, Message(&EXPONENTIAL_POINT)), (2, Varint)],
-};
-static SUMMARY: Schema = Schema {
-    name: "Summary",
-    fields: &[(1, Message(&SUMMARY_POINT))],
-};
-static METRIC: Schema = Schema {
-    name: "Metric",
-    fields: &[
+);
+static GAUGE: Schema = Schema::new("Gauge", &[(1, Message(&NUMBER_POINT))]);
+static SUM: Schema = Schema::new(
+    "Sum",
+    &[(1, Message(&NUMBER_POINT)), (2, Varint), (3, Varint)],
+);
+static HISTOGRAM: Schema = Schema::new("Histogram", &[(1, Message(&HISTOGRAM_POINT)), (2, Varint)]);
+static EXPONENTIAL_HISTOGRAM: Schema = Schema::new(
+    "ExponentialHistogram",
+    &[(1, Message(&EXPONENTIAL_POINT)), (2, Varint)],
+);
+static SUMMARY: Schema = Schema::new("Summary", &[(1, Message(&SUMMARY_POINT))]);
+static METRIC: Schema = Schema::new(
+    "Metric",
+    &[
         (1, String),
         (2, String),
         (3, String),
@@ -318,28 +294,28 @@ static METRIC: Schema = Schema {
         (11, Message(&SUMMARY)),
         (12, Message(&KEY_VALUE)),
     ],
-};
-static SCOPE_METRICS: Schema = Schema {
-    name: "ScopeMetrics",
-    fields: &[(1, Message(&SCOPE)), (2, Message(&METRIC)), (3, String)],
-};
-static RESOURCE_METRICS: Schema = Schema {
-    name: "ResourceMetrics",
-    fields: &[
+);
+static SCOPE_METRICS: Schema = Schema::new(
+    "ScopeMetrics",
+    &[(1, Message(&SCOPE)), (2, Message(&METRIC)), (3, String)],
+);
+static RESOURCE_METRICS: Schema = Schema::new(
+    "ResourceMetrics",
+    &[
         (1, Message(&RESOURCE)),
         (2, Message(&SCOPE_METRICS)),
         (3, String),
     ],
-};
+);
 /// ExportMetricsServiceRequest.
-pub static METRICS_REQUEST: Schema = Schema {
-    name: "ExportMetricsServiceRequest",
-    fields: &[(1, Message(&RESOURCE_METRICS))],
-};
+pub static METRICS_REQUEST: Schema = Schema::new(
+    "ExportMetricsServiceRequest",
+    &[(1, Message(&RESOURCE_METRICS))],
+);
 
-static LOG_RECORD: Schema = Schema {
-    name: "LogRecord",
-    fields: &[
+static LOG_RECORD: Schema = Schema::new(
+    "LogRecord",
+    &[
         (1, Fixed64),
         (11, Fixed64),
         (2, Varint),
@@ -352,24 +328,22 @@ static LOG_RECORD: Schema = Schema {
         (10, Bytes),
         (12, String),
     ],
-};
-static SCOPE_LOGS: Schema = Schema {
-    name: "ScopeLogs",
-    fields: &[(1, Message(&SCOPE)), (2, Message(&LOG_RECORD)), (3, String)],
-};
-static RESOURCE_LOGS: Schema = Schema {
-    name: "ResourceLogs",
-    fields: &[
+);
+static SCOPE_LOGS: Schema = Schema::new(
+    "ScopeLogs",
+    &[(1, Message(&SCOPE)), (2, Message(&LOG_RECORD)), (3, String)],
+);
+static RESOURCE_LOGS: Schema = Schema::new(
+    "ResourceLogs",
+    &[
         (1, Message(&RESOURCE)),
         (2, Message(&SCOPE_LOGS)),
         (3, String),
     ],
-};
+);
 /// ExportLogsServiceRequest.
-pub static LOGS_REQUEST: Schema = Schema {
-    name: "ExportLogsServiceRequest",
-    fields: &[(1, Message(&RESOURCE_LOGS))],
-};
+pub static LOGS_REQUEST: Schema =
+    Schema::new("ExportLogsServiceRequest", &[(1, Message(&RESOURCE_LOGS))]);
 
 /// The export request schema of `signal`.
 pub fn request_schema(signal: Signal) -> &'static Schema {
