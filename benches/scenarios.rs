@@ -134,7 +134,11 @@ pub fn trace_request(spans: usize, seed: u64) -> Vec<u8> {
                 s("http.route", route),
                 i(
                     "http.response.status_code",
-                    if rng.next() % 20 == 0 { 503 } else { 200 },
+                    if rng.next().is_multiple_of(20) {
+                        503
+                    } else {
+                        200
+                    },
                 ),
                 s(
                     "server.address",

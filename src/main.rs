@@ -85,8 +85,10 @@ async fn shutdown_signal() {
 }
 
 fn fingerprint(args: FingerprintArgs) -> Result<(), Error> {
-    let mut config = ReceiverConfig::default();
-    config.environment = args.environment;
+    let config = ReceiverConfig {
+        environment: args.environment,
+        ..ReceiverConfig::default()
+    };
     let engine = Fingerprinter::new(config.engine_config());
     let mut summary = FileSummary::default();
     for input in &args.inputs {

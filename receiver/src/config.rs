@@ -13,7 +13,7 @@ use crate::fingerprint::{EngineConfig, EnvironmentSource};
 use crate::limits::Limits;
 
 /// The whole receiver config.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReceiverConfig {
     /// The environment this receiver's telemetry belongs to.
@@ -28,7 +28,7 @@ pub struct ReceiverConfig {
 }
 
 /// The OTLP listeners, named as in the Collector's `otlp` receiver.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpConfig {
     pub protocols: Protocols,
@@ -69,14 +69,6 @@ pub struct SnapshotConfig {
     pub interval: Duration,
 }
 
-impl Default for OtlpConfig {
-    fn default() -> Self {
-        OtlpConfig {
-            protocols: Protocols::default(),
-        }
-    }
-}
-
 impl Default for GrpcConfig {
     fn default() -> Self {
         GrpcConfig {
@@ -100,19 +92,6 @@ impl Default for SnapshotConfig {
         SnapshotConfig {
             path: None,
             interval: Duration::from_secs(30),
-        }
-    }
-}
-
-impl Default for ReceiverConfig {
-    fn default() -> Self {
-        ReceiverConfig {
-            environment: None,
-            environment_from: EnvironmentSource::default(),
-            instance_id: None,
-            otlp: OtlpConfig::default(),
-            snapshot: SnapshotConfig::default(),
-            limits: Limits::default(),
         }
     }
 }

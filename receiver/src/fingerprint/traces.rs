@@ -95,7 +95,7 @@ impl TracesState {
 impl OperationState {
     fn to_proto(&self) -> pb::SpanOperation {
         let propagation =
-            (self.kind == KIND_SERVER || self.kind == KIND_CONSUMER).then(|| pb::Propagation {
+            (self.kind == KIND_SERVER || self.kind == KIND_CONSUMER).then_some(pb::Propagation {
                 remote_parent: self.remote_parent,
                 local_parent: self.local_parent,
                 root: self.root,

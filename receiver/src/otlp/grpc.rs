@@ -199,8 +199,9 @@ where
 
 /// Maps tonic's errors for requests refused before decoding to OTLP's codes
 /// and counts them: an oversized message is `RESOURCE_EXHAUSTED` (tonic says
-/// OUT_OF_RANGE for a length prefix over the limit), a corrupt gzip body is
-/// `INVALID_ARGUMENT` (tonic says INTERNAL).
+/// OUT_OF_RANGE for a length prefix over the limit); broken framing or a
+/// corrupt gzip body is `INVALID_ARGUMENT` (tonic says INTERNAL; the handler
+/// itself never returns INTERNAL).
 fn normalize_transport_error(
     mut response: http::Response<tonic::body::Body>,
     engine: &Fingerprinter,
@@ -212,7 +213,7 @@ fn normalize_transport_error(
     };
     let code = match status.code() {
         Code::OutOfRange => Code::ResourceExhausted,
-        Code::Internal if status.message().contains("decompress") => Code::InvalidArgument,
+        Code::Internal => Code::InvalidArgument,
         Code::ResourceExhausted | Code::Unimplemented => status.code(),
         // INVALID_ARGUMENT from the engine was counted there; OK passes.
         _ => return response,

@@ -3,8 +3,8 @@
 //! these numbers; `wire::validate` checks a request against the schemas first.
 
 use crate::Signal;
-use crate::wire::FieldKind::{Bytes, Fixed32, Fixed64, Message, String, Varint};
-use crate::wire::Schema;
+use crate::wire::FieldKind::{Bytes, Custom, Fixed32, Fixed64, Message, String, Varint};
+use crate::wire::{self, MAX_DEPTH, Schema, Value, WireError};
 
 /// Field numbers, one module per OTLP message.
 pub mod field {
@@ -106,41 +106,77 @@ pub mod field {
     }
 }
 
-static ANY_VALUE: Schema = Schema::new(
-    "AnyValue",
-    &[
-        (1, String),
-        (2, Varint),
-        (3, Varint),
-        (4, Fixed64),
-        (5, Message(&ARRAY_VALUE)),
-        (6, Message(&KEY_VALUE_LIST)),
-        (7, Bytes),
-    ],
-);
-static ARRAY_VALUE: Schema = Schema::new("ArrayValue", &[(1, Message(&ANY_VALUE))]);
-static KEY_VALUE_LIST: Schema = Schema::new("KeyValueList", &[(1, Message(&KEY_VALUE))]);
-static KEY_VALUE: Schema = Schema::new("KeyValue", &[(1, String), (2, Message(&ANY_VALUE))]);
-static RESOURCE: Schema = Schema::new("Resource", &[(1, Message(&KEY_VALUE)), (2, Varint)]);
+/// Validates an AnyValue: the hottest message of any request (every
+/// attribute value), so it is checked by hand rather than through a schema.
+fn validate_any_value(value: &[u8], depth: usize) -> Result<(), WireError> {
+    if depth > MAX_DEPTH {
+        return Err(WireError::TooDeep);
+    }
+    for field in wire::fields(value) {
+        match field? {
+            (1, Value::Bytes(s)) if !wire::is_utf8(s) => {
+                return Err(WireError::InvalidUtf8 { field: 1 });
+            }
+            (1 | 7, Value::Bytes(_)) | (2 | 3, Value::Varint(_)) | (4, Value::Fixed64(_)) => {}
+            (5, Value::Bytes(array)) => {
+                for element in wire::fields(array) {
+                    match element? {
+                        (1, Value::Bytes(v)) => validate_any_value(v, depth + 2)?,
+                        (1, _) => return Err(WireError::WrongWireType { field: 1 }),
+                        _ => {}
+                    }
+                }
+            }
+            (6, Value::Bytes(list)) => {
+                for entry in wire::fields(list) {
+                    match entry? {
+                        (1, Value::Bytes(kv)) => validate_key_value(kv, depth + 2)?,
+                        (1, _) => return Err(WireError::WrongWireType { field: 1 }),
+                        _ => {}
+                    }
+                }
+            }
+            (number @ 1..=7, _) => return Err(WireError::WrongWireType { field: number }),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Validates a KeyValue (an attribute): UTF-8 key and a valid AnyValue.
+fn validate_key_value(kv: &[u8], depth: usize) -> Result<(), WireError> {
+    if depth > MAX_DEPTH {
+        return Err(WireError::TooDeep);
+    }
+    for field in wire::fields(kv) {
+        match field? {
+            (1, Value::Bytes(key)) if !wire::is_utf8(key) => {
+                return Err(WireError::InvalidUtf8 { field: 1 });
+            }
+            (1, Value::Bytes(_)) => {}
+            (2, Value::Bytes(value)) => validate_any_value(value, depth + 1)?,
+            (number @ (1 | 2), _) => return Err(WireError::WrongWireType { field: number }),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// An attribute list field: repeated KeyValue.
+const KEY_VALUE: crate::wire::FieldKind = Custom(validate_key_value);
+/// An AnyValue field (a log body).
+const ANY_VALUE: crate::wire::FieldKind = Custom(validate_any_value);
+
+static RESOURCE: Schema = Schema::new("Resource", &[(1, KEY_VALUE), (2, Varint)]);
 static SCOPE: Schema = Schema::new(
     "InstrumentationScope",
-    &[
-        (1, String),
-        (2, String),
-        (3, Message(&KEY_VALUE)),
-        (4, Varint),
-    ],
+    &[(1, String), (2, String), (3, KEY_VALUE), (4, Varint)],
 );
 
 static STATUS: Schema = Schema::new("Status", &[(2, String), (3, Varint)]);
 static EVENT: Schema = Schema::new(
     "Span.Event",
-    &[
-        (1, Fixed64),
-        (2, String),
-        (3, Message(&KEY_VALUE)),
-        (4, Varint),
-    ],
+    &[(1, Fixed64), (2, String), (3, KEY_VALUE), (4, Varint)],
 );
 static LINK: Schema = Schema::new(
     "Span.Link",
@@ -148,7 +184,7 @@ static LINK: Schema = Schema::new(
         (1, Bytes),
         (2, Bytes),
         (3, String),
-        (4, Message(&KEY_VALUE)),
+        (4, KEY_VALUE),
         (5, Varint),
         (6, Fixed32),
     ],
@@ -164,7 +200,7 @@ static SPAN: Schema = Schema::new(
         (6, Varint),
         (7, Fixed64),
         (8, Fixed64),
-        (9, Message(&KEY_VALUE)),
+        (9, KEY_VALUE),
         (10, Varint),
         (11, Message(&EVENT)),
         (12, Varint),
@@ -195,7 +231,7 @@ pub static TRACES_REQUEST: Schema = Schema::new(
 static EXEMPLAR: Schema = Schema::new(
     "Exemplar",
     &[
-        (7, Message(&KEY_VALUE)),
+        (7, KEY_VALUE),
         (2, Fixed64),
         (3, Fixed64),
         (6, Fixed64),
@@ -206,7 +242,7 @@ static EXEMPLAR: Schema = Schema::new(
 static NUMBER_POINT: Schema = Schema::new(
     "NumberDataPoint",
     &[
-        (7, Message(&KEY_VALUE)),
+        (7, KEY_VALUE),
         (2, Fixed64),
         (3, Fixed64),
         (4, Fixed64),
@@ -218,7 +254,7 @@ static NUMBER_POINT: Schema = Schema::new(
 static HISTOGRAM_POINT: Schema = Schema::new(
     "HistogramDataPoint",
     &[
-        (9, Message(&KEY_VALUE)),
+        (9, KEY_VALUE),
         (2, Fixed64),
         (3, Fixed64),
         (4, Fixed64),
@@ -238,7 +274,7 @@ static BUCKETS: Schema = Schema::new(
 static EXPONENTIAL_POINT: Schema = Schema::new(
     "ExponentialHistogramDataPoint",
     &[
-        (1, Message(&KEY_VALUE)),
+        (1, KEY_VALUE),
         (2, Fixed64),
         (3, Fixed64),
         (4, Fixed64),
@@ -261,7 +297,7 @@ static QUANTILE: Schema = Schema::new(
 static SUMMARY_POINT: Schema = Schema::new(
     "SummaryDataPoint",
     &[
-        (7, Message(&KEY_VALUE)),
+        (7, KEY_VALUE),
         (2, Fixed64),
         (3, Fixed64),
         (4, Fixed64),
@@ -292,7 +328,7 @@ static METRIC: Schema = Schema::new(
         (9, Message(&HISTOGRAM)),
         (10, Message(&EXPONENTIAL_HISTOGRAM)),
         (11, Message(&SUMMARY)),
-        (12, Message(&KEY_VALUE)),
+        (12, KEY_VALUE),
     ],
 );
 static SCOPE_METRICS: Schema = Schema::new(
@@ -320,8 +356,8 @@ static LOG_RECORD: Schema = Schema::new(
         (11, Fixed64),
         (2, Varint),
         (3, String),
-        (5, Message(&ANY_VALUE)),
-        (6, Message(&KEY_VALUE)),
+        (5, ANY_VALUE),
+        (6, KEY_VALUE),
         (7, Varint),
         (8, Fixed32),
         (9, Bytes),
@@ -351,5 +387,93 @@ pub fn request_schema(signal: Signal) -> &'static Schema {
         Signal::Traces => &TRACES_REQUEST,
         Signal::Metrics => &METRICS_REQUEST,
         Signal::Logs => &LOGS_REQUEST,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry_proto::tonic::common::v1::{
+        AnyValue, ArrayValue, KeyValue, KeyValueList, any_value,
+    };
+    use prost::Message;
+
+    use super::*;
+
+    fn kv(key: &str, value: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn attribute_values_of_every_kind_validate() {
+        let nested = kv(
+            "app.cart",
+            any_value::Value::KvlistValue(KeyValueList {
+                values: vec![
+                    kv("items", any_value::Value::IntValue(3)),
+                    kv("total", any_value::Value::DoubleValue(42.5)),
+                    kv("gift", any_value::Value::BoolValue(true)),
+                    kv("blob", any_value::Value::BytesValue(vec![0xff, 0x00])),
+                    kv(
+                        "skus",
+                        any_value::Value::ArrayValue(ArrayValue {
+                            values: vec![AnyValue {
+                                value: Some(any_value::Value::StringValue("SKU-ü".into())),
+                            }],
+                        }),
+                    ),
+                ],
+            }),
+        );
+        assert_eq!(validate_key_value(&nested.encode_to_vec(), 0), Ok(()));
+    }
+
+    #[test]
+    fn invalid_utf8_deep_inside_a_kvlist_is_found() {
+        let mut bytes = kv(
+            "app.cart",
+            any_value::Value::KvlistValue(KeyValueList {
+                values: vec![kv("sku", any_value::Value::StringValue("ABC".into()))],
+            }),
+        )
+        .encode_to_vec();
+        let at = bytes.windows(3).position(|w| w == b"ABC").unwrap();
+        bytes[at] = 0xc3; // a lead byte without its continuation
+        assert_eq!(
+            validate_key_value(&bytes, 0),
+            Err(WireError::InvalidUtf8 { field: 1 })
+        );
+    }
+
+    #[test]
+    fn nesting_past_the_depth_limit_is_refused_not_overflowed() {
+        let mut value = AnyValue {
+            value: Some(any_value::Value::IntValue(1)),
+        };
+        for _ in 0..100 {
+            value = AnyValue {
+                value: Some(any_value::Value::ArrayValue(ArrayValue {
+                    values: vec![value],
+                })),
+            };
+        }
+        assert_eq!(
+            validate_any_value(&value.encode_to_vec(), 0),
+            Err(WireError::TooDeep)
+        );
+    }
+
+    #[test]
+    fn wrong_wire_type_for_a_value_kind_is_refused() {
+        // string_value (field 1) sent as a varint.
+        assert_eq!(
+            validate_any_value(&[0x08, 0x01], 0),
+            Err(WireError::WrongWireType { field: 1 })
+        );
+        // An unknown field 9 is skipped, as protobuf requires.
+        assert_eq!(validate_any_value(&[0x48, 0x01], 0), Ok(()));
     }
 }

@@ -1,0 +1,250 @@
+//! The receiver under test: `otel-parity receive` as a child process.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::ports::{free_port, port_accepts};
+use super::process::{ScratchDir, create_file, run_with_timeout, tail, wait_bounded};
+
+/// How long the receiver may take to listen on both ports.
+const RECEIVER_START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the receiver may take to exit after SIGTERM (it writes a final snapshot first).
+const RECEIVER_STOP_TIMEOUT: Duration = Duration::from_secs(20);
+/// Lines of a child's stderr shown when a test fails.
+const STDERR_TAIL_LINES: usize = 200;
+
+/// `otel-parity receive` running as a child process on free loopback ports, writing its
+/// snapshot every second into a scratch directory, its stderr captured to a file there.
+///
+/// Dropping it kills the process; if the test is panicking, its stderr is printed first.
+pub struct ReceiverProcess {
+    child: Child,
+    exit: Option<ExitStatus>,
+    grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    snapshot_path: PathBuf,
+    stderr_path: PathBuf,
+    args: Vec<String>,
+    scratch: ScratchDir,
+}
+
+impl ReceiverProcess {
+    /// Starts `otel-parity receive --otlp-grpc … --otlp-http … --snapshot … --snapshot-interval
+    /// 1s` followed by `extra_args`, and waits until both OTLP ports accept connections. Retries
+    /// with new ports when the process exits before it is ready (a port taken meanwhile).
+    pub fn start(extra_args: &[&str]) -> Self {
+        const ATTEMPTS: usize = 3;
+        let mut last_failure = String::new();
+        for _ in 0..ATTEMPTS {
+            match Self::try_start(extra_args) {
+                Ok(receiver) => return receiver,
+                Err(failure) => last_failure = failure,
+            }
+        }
+        panic!("the receiver did not start in {ATTEMPTS} attempts; last:\n{last_failure}");
+    }
+
+    fn try_start(extra_args: &[&str]) -> Result<Self, String> {
+        let scratch = ScratchDir::new("receiver");
+        let grpc_port = free_port();
+        let http_port = std::iter::repeat_with(free_port)
+            .find(|port| *port != grpc_port)
+            .unwrap_or_else(|| unreachable!("repeat_with never ends"));
+        let grpc_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, grpc_port));
+        let http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, http_port));
+        let snapshot_path = scratch.path().join("snapshot.json");
+        let stderr_path = scratch.path().join("receiver.stderr");
+        let stdout_path = scratch.path().join("receiver.stdout");
+        let mut args = vec![
+            "receive".to_owned(),
+            "--otlp-grpc".to_owned(),
+            grpc_addr.to_string(),
+            "--otlp-http".to_owned(),
+            http_addr.to_string(),
+            "--snapshot".to_owned(),
+            snapshot_path.display().to_string(),
+            "--snapshot-interval".to_owned(),
+            "1s".to_owned(),
+        ];
+        args.extend(extra_args.iter().map(|arg| (*arg).to_owned()));
+        let child = Command::new(env!("CARGO_BIN_EXE_otel-parity"))
+            .args(&args)
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::null())
+            .stdout(create_file(&stdout_path))
+            .stderr(create_file(&stderr_path))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start otel-parity {args:?}: {e}"));
+        let mut receiver = Self {
+            child,
+            exit: None,
+            grpc_addr,
+            http_addr,
+            snapshot_path,
+            stderr_path,
+            args,
+            scratch,
+        };
+        let deadline = Instant::now() + RECEIVER_START_TIMEOUT;
+        loop {
+            if port_accepts(grpc_addr) && port_accepts(http_addr) {
+                return Ok(receiver);
+            }
+            if let Some(status) = receiver.poll_exit() {
+                return Err(format!(
+                    "otel-parity {:?} exited before listening ({status})\n{}",
+                    receiver.args,
+                    receiver.stderr_tail()
+                ));
+            }
+            if Instant::now() >= deadline {
+                // Dropping `receiver` while panicking prints its stderr.
+                panic!(
+                    "otel-parity {:?} did not accept connections on {grpc_addr} and {http_addr} \
+                     within {RECEIVER_START_TIMEOUT:?}",
+                    receiver.args
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The OTLP/gRPC endpoint as SDK exporters take it: `http://127.0.0.1:PORT`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    /// The OTLP/HTTP base URL (without `/v1/…`): `http://127.0.0.1:PORT`.
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// The OTLP/gRPC listen address.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    /// The OTLP/HTTP listen address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// Where the receiver writes its snapshot.
+    pub fn snapshot_path(&self) -> &Path {
+        &self.snapshot_path
+    }
+
+    /// Everything the receiver has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// The end of the receiver's stderr, headed by its command line, for failure messages.
+    pub fn stderr_tail(&self) -> String {
+        format!(
+            "--- otel-parity {} stderr ({}) ---\n{}",
+            self.args.join(" "),
+            self.stderr_path.display(),
+            tail(&self.stderr(), STDERR_TAIL_LINES)
+        )
+    }
+
+    /// The snapshot file's text as last written, or `None` before the first write.
+    pub fn read_snapshot_text(&self) -> Option<String> {
+        match fs::read_to_string(&self.snapshot_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => panic!("cannot read {}: {e}", self.snapshot_path.display()),
+        }
+    }
+
+    /// The snapshot as last written, or `None` before the first write. The receiver writes
+    /// atomically, so a file that is not valid JSON is a bug and panics.
+    pub fn read_snapshot(&self) -> Option<Value> {
+        let text = self.read_snapshot_text()?;
+        match serde_json::from_str(&text) {
+            Ok(value) => Some(value),
+            Err(e) => panic!(
+                "snapshot {} is not valid JSON ({e}); snapshots must be written atomically\n\
+                 --- first 2000 characters ---\n{}",
+                self.snapshot_path.display(),
+                text.chars().take(2000).collect::<String>()
+            ),
+        }
+    }
+
+    /// Polls the periodic snapshot until `ready` accepts it and returns it, or returns `None`
+    /// after `timeout` (the caller decides whether that fails the test).
+    pub fn wait_for_snapshot(
+        &mut self,
+        timeout: Duration,
+        ready: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(snapshot) = self.read_snapshot().filter(|s| ready(s)) {
+                return Some(snapshot);
+            }
+            if Instant::now() >= deadline || self.poll_exit().is_some() {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; it should write a final snapshot and
+    /// exit on its own. Panics (after SIGKILL) if it is still running after a bounded wait.
+    pub fn stop(&mut self) -> ExitStatus {
+        if let Some(status) = self.poll_exit() {
+            return status;
+        }
+        let pid = self.child.id().to_string();
+        // kill fails only if the process exited in between, which the wait below sees.
+        let _ = run_with_timeout(
+            Command::new("kill").args(["-TERM", &pid]),
+            Duration::from_secs(10),
+            "kill -TERM",
+        );
+        match wait_bounded(&mut self.child, RECEIVER_STOP_TIMEOUT) {
+            Some(status) => {
+                self.exit = Some(status);
+                status
+            }
+            None => {
+                let _ = self.child.kill();
+                let status = self.child.wait().ok();
+                self.exit = status;
+                panic!(
+                    "otel-parity did not exit within {RECEIVER_STOP_TIMEOUT:?} of SIGTERM; killed"
+                );
+            }
+        }
+    }
+
+    /// The exit status if the process has exited.
+    fn poll_exit(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none() {
+            self.exit = self.child.try_wait().ok().flatten();
+        }
+        self.exit
+    }
+}
+
+impl Drop for ReceiverProcess {
+    fn drop(&mut self) {
+        if self.poll_exit().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if thread::panicking() {
+            eprintln!("{}", self.stderr_tail());
+        }
+    }
+}
