@@ -2233,6 +2233,9 @@ fn http_json_of_the_wrong_shape_is_400_not_200() {
         json!({ "resourceSpans": { "scopeSpans": [] } }),
         json!("resourceSpans"),
         json!([{ "resourceSpans": [] }]),
+        // Malformed below the top but above the spans: still undecodable.
+        json!({ "resourceSpans": [{ "scopeSpans": "checkout" }] }),
+        json!({ "resourceSpans": [{ "resource": "checkout", "scopeSpans": [] }] }),
     ] {
         let response = http_post(
             &receiver,

@@ -56,8 +56,8 @@ impl Layout {
         }
     }
 
-    /// ResourceSpans / ResourceMetrics / ResourceLogs. Its own fields are all read before any
-    /// scope, so an `Err` here never follows an item already counted as rejected.
+    /// ResourceSpans / ResourceMetrics / ResourceLogs. A malformed resource or scope entry is
+    /// an `Err`: above the items, the request does not match OTLP and cannot be decoded.
     pub(super) fn resource_entry(
         &self,
         value: &Value,
@@ -71,9 +71,7 @@ impl Layout {
         let scope = |value: &Value, path: &Path, rejections: &mut Rejections| {
             self.scope_entry(value, path, rejections)
         };
-        keep_valid(scopes, 2, &mut entry.out, rejections, scope, |value| {
-            self.scope_items(value)
-        });
+        convert_all(scopes, 2, &mut entry.out, rejections, scope)?;
         put_bytes(&mut entry.out, 3, schema_url.as_bytes());
         Ok(entry.out)
     }
@@ -95,14 +93,28 @@ impl Layout {
         put_bytes(&mut entry.out, 3, schema_url.as_bytes());
         Ok(entry.out)
     }
+}
 
-    pub(super) fn resource_items(&self, value: &Value) -> u64 {
-        items_in(value, self.scopes, |scope| self.scope_items(scope))
+/// Converts every entry of a list into field `tag` of `out`, failing on the first entry that
+/// fails: for resources and scopes, whose failure means the request cannot be decoded.
+pub(super) fn convert_all<'v>(
+    list: Option<(Path<'_>, &'v [Value])>,
+    tag: u32,
+    out: &mut Vec<u8>,
+    rejections: &mut Rejections,
+    mut convert: impl FnMut(&'v Value, &Path, &mut Rejections) -> Encoded,
+) -> Result<(), Invalid> {
+    let Some((list_path, entries)) = list else {
+        return Ok(());
+    };
+    for (index, entry) in entries.iter().enumerate() {
+        put_len(
+            out,
+            tag,
+            &convert(entry, &list_path.index(index), rejections)?,
+        );
     }
-
-    fn scope_items(&self, value: &Value) -> u64 {
-        items_in(value, self.children, self.child_items)
-    }
+    Ok(())
 }
 
 /// Items under the list `name` of an object: exact where the shape allows, and 1 for each part

@@ -23,7 +23,7 @@ mod tests;
 use serde_json::{Map, Value};
 
 use crate::Signal;
-use layout::{Layout, Rejections, keep_valid};
+use layout::{Layout, Rejections, convert_all};
 use message::{JsonMessage, Path, lookup};
 use scalars::describe;
 
@@ -48,7 +48,8 @@ pub enum JsonError {
     /// JSON, but not an object.
     #[error("expected an OTLP export request (a JSON object), found {found}")]
     NotAnObject { found: String },
-    /// A top-level field has the wrong type, so nothing under it can be read.
+    /// A field above the items (the resource or scope lists and entries) has the wrong
+    /// type: the request does not match OTLP and cannot be decoded.
     #[error("{path}: {problem}")]
     Field { path: String, problem: String },
     /// A file-exporter line with more than one signal's top-level key.
@@ -77,14 +78,17 @@ pub fn transcode(signal: Signal, json: &[u8]) -> Result<Transcoded, JsonError> {
         })?;
     let mut protobuf = top.out;
     let mut rejections = Rejections::default();
-    keep_valid(
+    convert_all(
         resources,
         1,
         &mut protobuf,
         &mut rejections,
         |value, path, rejections| layout.resource_entry(value, path, rejections),
-        |value| layout.resource_items(value),
-    );
+    )
+    .map_err(|invalid| JsonError::Field {
+        path: invalid.path,
+        problem: invalid.problem,
+    })?;
     Ok(Transcoded {
         protobuf,
         rejected_items: rejections.items,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::fixtures::{SPAN_ID, TRACE_ID, assert_prost_bytes, hex, run};
 use crate::Signal;
-use crate::otlp::json::Transcoded;
+use crate::otlp::json::{Transcoded, transcode};
 
 fn span(name: &str, trace_id: &str) -> Value {
     json!({"traceId": trace_id, "spanId": SPAN_ID, "name": name})
@@ -95,27 +95,39 @@ fn wrongly_typed_fields_inside_a_span_reject_only_that_span() {
 }
 
 #[test]
-fn invalid_resource_or_scope_rejects_every_item_beneath_it() {
+fn malformed_resource_or_scope_entries_make_the_request_undecodable() {
     let spans = |names: &[&str]| {
         names
             .iter()
             .map(|name| span(name, TRACE_ID))
             .collect::<Vec<_>>()
     };
-    let request = json!({"resourceSpans": [
-        {"resource": "checkout", "scopeSpans": [{"spans": spans(&["a", "b"])}, {"spans": spans(&["c", "d", "e"])}]},
-        {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "payment"}}]},
-         "scopeSpans": [{"scope": 7, "spans": spans(&["f", "g"])}, {"spans": spans(&["charge"])}, []]},
-        {"scopeSpans": "oops"},
-        {"schemaUrl": 1.5, "scopeSpans": [{"spans": spans(&["h"])}]},
-        42]});
-    let got = run(Signal::Traces, &request);
-    assert_eq!(got.rejected_items, 5 + 2 + 1 + 1 + 1 + 1);
-    assert_eq!(
-        got.first_rejection.as_deref(),
-        Some("resourceSpans[0].resource: expected an object, found \"checkout\"")
-    );
-    assert_eq!(span_names(&got), [["charge"]]);
+    let cases = [
+        (
+            json!({"resourceSpans": [{"resource": "checkout", "scopeSpans": [{"spans": spans(&["a"])}]}]}),
+            "resourceSpans[0].resource: expected an object, found \"checkout\"",
+        ),
+        (
+            json!({"resourceSpans": [{"scopeSpans": [{"scope": 7, "spans": spans(&["b"])}]}]}),
+            "resourceSpans[0].scopeSpans[0].scope: expected an object, found 7",
+        ),
+        (
+            json!({"resourceSpans": [{"scopeSpans": "checkout"}]}),
+            "resourceSpans[0].scopeSpans: expected an array, found \"checkout\"",
+        ),
+        (
+            json!({"resourceSpans": [{"scopeSpans": [{"spans": spans(&["c"])}]}, 42]}),
+            "resourceSpans[1]: expected an object, found 42",
+        ),
+        (
+            json!({"resourceSpans": [{"schemaUrl": 1.5, "scopeSpans": [{"spans": spans(&["h"])}]}]}),
+            "resourceSpans[0].schemaUrl: expected a string, found 1.5",
+        ),
+    ];
+    for (request, message) in cases {
+        let error = transcode(Signal::Traces, request.to_string().as_bytes()).unwrap_err();
+        assert_eq!(error.to_string(), message, "for {request}");
+    }
 }
 
 #[test]
