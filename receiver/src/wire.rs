@@ -170,6 +170,13 @@ impl<'a> Fields<'a> {
 /// Reads a base-128 varint from the front of `buf`.
 #[inline]
 pub fn read_varint(buf: &mut &[u8]) -> Result<u64, WireError> {
+    // Tags and most lengths fit in one byte.
+    if let Some((&byte, rest)) = buf.split_first()
+        && byte < 0x80
+    {
+        *buf = rest;
+        return Ok(u64::from(byte));
+    }
     let mut value = 0u64;
     for (i, &byte) in buf.iter().enumerate().take(10) {
         value |= u64::from(byte & 0x7f) << (7 * i);
