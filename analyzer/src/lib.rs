@@ -1,2 +1,4 @@
 //! otel-parity's analyzer: turns fingerprints (`parity.v1`) into verdicts.
 //! It never imports the receiver: the proto crate is the only contract.
+
+pub mod merge;
