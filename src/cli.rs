@@ -42,6 +42,12 @@ pub struct ReceiveArgs {
     /// How often to write the snapshot, e.g. 10s or 1m [default: 30s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub snapshot_interval: Option<Duration>,
+    /// Push fingerprints to this analyzer, e.g. http://analyzer:4319.
+    #[arg(long, value_name = "URL")]
+    pub analyzer: Option<String>,
+    /// How long a window lasts before it is pushed [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub push_interval: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

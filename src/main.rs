@@ -55,6 +55,12 @@ fn receive(args: ReceiveArgs) -> Result<(), Error> {
     if let Some(interval) = args.snapshot_interval.filter(|i| !i.is_zero()) {
         config.snapshot.interval = interval;
     }
+    if let Some(analyzer) = args.analyzer {
+        config.push.analyzer = Some(analyzer);
+    }
+    if let Some(interval) = args.push_interval.filter(|i| !i.is_zero()) {
+        config.push.interval = interval;
+    }
     let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Serve {
         what: "runtime",
         reason: e.to_string(),

@@ -24,6 +24,7 @@ pub struct ReceiverConfig {
     pub instance_id: Option<String>,
     pub otlp: OtlpConfig,
     pub snapshot: SnapshotConfig,
+    pub push: PushConfig,
     pub limits: Limits,
 }
 
@@ -67,6 +68,33 @@ pub struct SnapshotConfig {
     pub path: Option<PathBuf>,
     #[serde(deserialize_with = "duration")]
     pub interval: Duration,
+}
+
+/// Pushing fingerprints to the analyzer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushConfig {
+    /// The analyzer's push endpoint, e.g. `http://analyzer:4319`; unset: no pushes.
+    pub analyzer: Option<String>,
+    /// How long a window lasts before it is pushed.
+    #[serde(deserialize_with = "duration")]
+    pub interval: Duration,
+    /// Pushes kept while the analyzer is away; the oldest go first past it.
+    pub max_pending_windows: usize,
+    /// Connect and request timeout of one push.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            analyzer: None,
+            interval: Duration::from_secs(10),
+            max_pending_windows: 360,
+            timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Default for GrpcConfig {
@@ -145,6 +173,12 @@ impl ReceiverConfig {
         }
         if self.snapshot.interval.is_zero() {
             return Err("snapshot.interval must be longer than 0s".into());
+        }
+        if self.push.interval.is_zero() || self.push.timeout.is_zero() {
+            return Err("push.interval and push.timeout must be longer than 0s".into());
+        }
+        if self.push.max_pending_windows == 0 {
+            return Err("push.max_pending_windows must be at least 1".into());
         }
         Ok(())
     }

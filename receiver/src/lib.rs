@@ -7,6 +7,7 @@ pub mod fingerprint;
 pub mod limits;
 pub mod offline;
 pub mod otlp;
+pub mod push;
 pub mod server;
 pub mod signal;
 pub mod snapshot;

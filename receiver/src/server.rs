@@ -14,6 +14,7 @@ use crate::config::ReceiverConfig;
 use crate::error::Error;
 use crate::otlp::grpc::{Logs, Metrics, OtlpGrpcService, Traces};
 use crate::otlp::http;
+use crate::push::Pusher;
 use crate::snapshot;
 
 /// Listeners bound and ready to serve; binding first makes "address in use"
@@ -23,6 +24,7 @@ pub struct Receiver {
     engine: Arc<Fingerprinter>,
     grpc: TcpListener,
     http: TcpListener,
+    pusher: Option<Pusher>,
 }
 
 fn parse_addr(what: &'static str, value: &str) -> Result<SocketAddr, Error> {
@@ -48,11 +50,20 @@ impl Receiver {
         let grpc = bind("OTLP/gRPC", &config.otlp.protocols.grpc.endpoint).await?;
         let http = bind("OTLP/HTTP", &config.otlp.protocols.http.endpoint).await?;
         let engine = Arc::new(Fingerprinter::new(config.engine_config()));
+        let pusher = match &config.push.analyzer {
+            Some(analyzer) => Some(Pusher::new(
+                Arc::clone(&engine),
+                config.push.clone(),
+                analyzer,
+            )?),
+            None => None,
+        };
         Ok(Receiver {
             config,
             engine,
             grpc,
             http,
+            pusher,
         })
     }
 
@@ -82,6 +93,7 @@ impl Receiver {
             engine,
             grpc,
             http,
+            pusher,
         } = self;
         tracing::info!(grpc = ?grpc_addr, http = ?http_addr, "OTLP receiver listening");
 
@@ -131,6 +143,11 @@ impl Receiver {
             })
         });
 
+        // The pusher stops after the listeners, so the last window it
+        // pushes holds every request they accepted.
+        let (stop_pusher, pusher_stopped) = watch::channel(false);
+        let push_task = pusher.map(|pusher| tokio::spawn(pusher.run(pusher_stopped)));
+
         shutdown.await;
         tracing::info!("shutting down: draining requests");
         let _ = stop_tx.send(true);
@@ -142,6 +159,16 @@ impl Receiver {
         if let Some(path) = &config.snapshot.path {
             write_snapshot(&engine, path).await?;
             tracing::info!(path = %path.display(), "final snapshot written");
+        }
+        if let Some(task) = push_task {
+            let _ = stop_pusher.send(true);
+            if let Ok(stats) = task.await {
+                tracing::info!(
+                    acknowledged = stats.acknowledged,
+                    undelivered = stats.undelivered,
+                    "pusher stopped"
+                );
+            }
         }
         match grpc_result {
             Ok(Ok(())) => {}

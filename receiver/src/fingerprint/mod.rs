@@ -22,11 +22,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hashbrown::HashMap;
 use otel_parity_proto::v1 as pb;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use serde::Deserialize;
 
 pub use self::metrics::REQUEST_DURATION_METRICS;
@@ -111,13 +111,35 @@ thread_local! {
     static SPAN_RECORDS: RefCell<Vec<SpanRecord>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The fingerprints of one window: what `take_window` hands over.
+#[derive(Debug)]
+struct Window {
+    start_unix_nano: u64,
+    environments: HashMap<Box<str>, Arc<Environment>>,
+    /// Items not fingerprinted because the environments cap was reached.
+    overflow: AtomicU64,
+}
+
+impl Window {
+    fn starting_now() -> Self {
+        Window {
+            start_unix_nano: now_unix_nano(),
+            environments: HashMap::new(),
+            overflow: AtomicU64::new(0),
+        }
+    }
+}
+
+/// How long `take_window` waits for requests still writing into the window
+/// it took; requests hold it for microseconds.
+const WINDOW_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Turns OTLP export requests into fingerprints; shared by all connections.
 #[derive(Debug)]
 pub struct Fingerprinter {
     config: EngineConfig,
-    window_start_unix_nano: u64,
-    environments: RwLock<HashMap<Box<str>, Arc<Environment>>>,
-    environments_overflow: Mutex<u64>,
+    window: RwLock<Window>,
+    /// What the receiver was sent over its lifetime (not per window).
     received: [SignalCounters; 3],
     next_request: AtomicU64,
 }
@@ -142,9 +164,7 @@ impl Fingerprinter {
     pub fn new(config: EngineConfig) -> Self {
         Fingerprinter {
             config,
-            window_start_unix_nano: now_unix_nano(),
-            environments: RwLock::new(HashMap::new()),
-            environments_overflow: Mutex::new(0),
+            window: RwLock::new(Window::starting_now()),
             received: Default::default(),
             next_request: AtomicU64::new(0),
         }
@@ -223,7 +243,10 @@ impl Fingerprinter {
         let view = ResourceView::of_block(block);
         let Some(env) = self.environment(&view) else {
             let items = count_items(signal, block);
-            *self.environments_overflow.lock() += items;
+            self.window
+                .read()
+                .overflow
+                .fetch_add(items, Ordering::Relaxed);
             outcome.accepted += items;
             return;
         };
@@ -266,26 +289,27 @@ impl Fingerprinter {
             EnvironmentSource::Resource => view.environment.or(configured),
         }
         .unwrap_or(UNKNOWN_ENVIRONMENT);
-        if let Some(env) = self.environments.read().get(name) {
+        if let Some(env) = self.window.read().environments.get(name) {
             return Some(Arc::clone(env));
         }
-        let mut environments = self.environments.write();
-        if let Some(env) = environments.get(name) {
+        let mut window = self.window.write();
+        if let Some(env) = window.environments.get(name) {
             return Some(Arc::clone(env));
         }
-        if environments.len() >= self.config.limits.max_environments {
+        if window.environments.len() >= self.config.limits.max_environments {
             return None;
         }
         let env = Arc::new(Environment::default());
-        environments.insert(name.into(), Arc::clone(&env));
+        window.environments.insert(name.into(), Arc::clone(&env));
         Some(env)
     }
 
     /// Heap bytes held by sketches and span memory across environments: the
     /// part of the state that traffic could grow, bounded by the limits.
     pub fn memory_bytes(&self) -> usize {
-        self.environments
+        self.window
             .read()
+            .environments
             .values()
             .map(|env| env.memory_bytes())
             .sum()
@@ -293,9 +317,29 @@ impl Fingerprinter {
 
     /// The fingerprints of the window so far.
     pub fn snapshot(&self) -> pb::Snapshot {
-        let environments: BTreeMap<String, pb::EnvironmentFingerprint> = self
+        self.snapshot_of(&self.window.read())
+    }
+
+    /// Ends the current window and starts a new one, returning the ended
+    /// window's fingerprints. Requests still writing into the old window are
+    /// waited for, so nothing accepted is lost between windows. Span edges
+    /// whose parent arrives in the next window are not found (the span memory
+    /// starts afresh with the window). Normally returns within microseconds;
+    /// call it off the async executor.
+    pub fn take_window(&self) -> pb::Snapshot {
+        let ended = std::mem::replace(&mut *self.window.write(), Window::starting_now());
+        let deadline = Instant::now() + WINDOW_DRAIN_TIMEOUT;
+        for env in ended.environments.values() {
+            while Arc::strong_count(env) > 1 && Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+        }
+        self.snapshot_of(&ended)
+    }
+
+    fn snapshot_of(&self, window: &Window) -> pb::Snapshot {
+        let environments: BTreeMap<String, pb::EnvironmentFingerprint> = window
             .environments
-            .read()
             .iter()
             .map(|(name, env)| (name.to_string(), env.to_proto()))
             .collect();
@@ -316,12 +360,12 @@ impl Fingerprinter {
             .collect();
         pb::Snapshot {
             receiver_instance: self.config.instance.clone(),
-            window_start_unix_nano: self.window_start_unix_nano,
+            window_start_unix_nano: window.start_unix_nano,
             window_end_unix_nano: now_unix_nano(),
             environments,
             received,
             overflow: Some(pb::Overflow {
-                environments: *self.environments_overflow.lock(),
+                environments: window.overflow.load(Ordering::Relaxed),
                 ..Default::default()
             }),
         }

@@ -599,3 +599,65 @@ fn snapshot_bytes_hold_no_attribute_value_outside_the_allowlist() {
         );
     }
 }
+
+#[test]
+fn windows_taken_while_requests_arrive_lose_and_double_count_nothing() {
+    let engine = std::sync::Arc::new(engine());
+    let request = traces(
+        "frontend",
+        (1..=50u8)
+            .map(|id| {
+                span(
+                    3,
+                    id,
+                    0,
+                    "GET /api/products",
+                    span::SpanKind::Server,
+                    0,
+                    "",
+                    false,
+                )
+            })
+            .collect(),
+    );
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            let engine = std::sync::Arc::clone(&engine);
+            let request = request.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    engine
+                        .ingest(Signal::Traces, &request, request.len())
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut windows = Vec::new();
+    while !senders.iter().all(|s| s.is_finished()) {
+        windows.push(engine.take_window());
+    }
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    windows.push(engine.take_window());
+    let spans: u64 = windows
+        .iter()
+        .filter_map(|w| w.environments.get("prod"))
+        .map(|env| {
+            operation(
+                &env.services["shop/frontend"],
+                "GET /api/products",
+                pb::SpanKind::Server,
+            )
+            .spans
+        })
+        .sum();
+    assert_eq!(spans, 4 * 200 * 50);
+    assert!(windows.len() > 2, "only {} windows", windows.len());
+    for pair in windows.windows(2) {
+        assert!(pair[1].window_start_unix_nano >= pair[0].window_start_unix_nano);
+    }
+    assert!(engine.snapshot().environments.is_empty());
+    assert_eq!(engine.snapshot().received["traces"].items, 4 * 200 * 50);
+}

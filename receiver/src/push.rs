@@ -1,0 +1,183 @@
+//! Pushing fingerprints to the central analyzer (`parity.v1.ParityService`).
+//!
+//! Every interval the engine's window is ended and queued as one push per
+//! environment, tagged with this receiver's instance id, the window and a
+//! sequence number. The queue is sent in order; while the analyzer is away
+//! pushes wait and are retried with exponential backoff, and the oldest are
+//! dropped (and counted) only past `max_pending_windows`. A retried push has
+//! the same key, so the analyzer stores it once.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use otel_parity_proto::v1 as pb;
+use otel_parity_proto::v1::parity_service_client::ParityServiceClient;
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
+use tonic::codec::CompressionEncoding;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::Fingerprinter;
+use crate::config::PushConfig;
+use crate::error::Error;
+
+/// Backoff between failed attempts: doubling from the first delay to the cap.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+/// How long a stopping receiver keeps trying to deliver what it holds.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
+
+/// What the pusher did, for logs and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushStats {
+    /// Pushes the analyzer acknowledged (new or duplicate).
+    pub acknowledged: u64,
+    /// Attempts that failed and were retried.
+    pub failed_attempts: u64,
+    /// Pushes dropped: the queue was full, or the analyzer refused them as invalid.
+    pub dropped: u64,
+    /// Pushes still queued when the pusher stopped.
+    pub undelivered: u64,
+}
+
+/// Completes when `stop` turns true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// Sends the engine's windows to the analyzer until `stop` turns true.
+pub struct Pusher {
+    engine: Arc<Fingerprinter>,
+    config: PushConfig,
+    client: ParityServiceClient<Channel>,
+    queue: VecDeque<pb::PushRequest>,
+    next_sequence: u64,
+    stats: PushStats,
+}
+
+impl Pusher {
+    /// A pusher for `config.analyzer` (an `http://host:port` URL); the
+    /// connection is made lazily, so an absent analyzer is not an error.
+    pub fn new(
+        engine: Arc<Fingerprinter>,
+        config: PushConfig,
+        analyzer: &str,
+    ) -> Result<Pusher, Error> {
+        let endpoint = Endpoint::from_shared(analyzer.to_owned())
+            .map_err(|e| Error::Address {
+                what: "analyzer",
+                value: analyzer.to_owned(),
+                reason: e.to_string(),
+            })?
+            .connect_timeout(config.timeout)
+            .timeout(config.timeout);
+        let client = ParityServiceClient::new(endpoint.connect_lazy())
+            .send_compressed(CompressionEncoding::Gzip);
+        Ok(Pusher {
+            engine,
+            config,
+            client,
+            queue: VecDeque::new(),
+            next_sequence: 0,
+            stats: PushStats::default(),
+        })
+    }
+
+    /// Runs until `stop` is true, then queues the last window and tries to
+    /// deliver everything for a few seconds.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> PushStats {
+        let mut ticker = tokio::time::interval(self.config.interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ticker.tick().await;
+        let mut retry = FIRST_RETRY;
+        let mut next_attempt = Instant::now();
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => self.end_window().await,
+                () = stopped(&mut stop) => break,
+                _ = tokio::time::sleep_until(next_attempt), if !self.queue.is_empty() => {
+                    if self.send_next().await {
+                        retry = FIRST_RETRY;
+                        next_attempt = Instant::now();
+                    } else {
+                        next_attempt = Instant::now() + retry;
+                        retry = (retry * 2).min(MAX_RETRY);
+                    }
+                }
+            }
+        }
+        self.end_window().await;
+        let deadline = Instant::now() + SHUTDOWN_FLUSH;
+        while !self.queue.is_empty() && Instant::now() < deadline {
+            if !self.send_next().await {
+                tokio::time::sleep(FIRST_RETRY).await;
+            }
+        }
+        self.stats.undelivered = self.queue.len() as u64;
+        if self.stats.undelivered > 0 {
+            tracing::warn!(
+                pushes = self.stats.undelivered,
+                "analyzer unreachable at shutdown: fingerprints not delivered"
+            );
+        }
+        self.stats
+    }
+
+    /// Ends the engine's window and queues one push per environment.
+    async fn end_window(&mut self) {
+        let engine = Arc::clone(&self.engine);
+        let Ok(window) = tokio::task::spawn_blocking(move || engine.take_window()).await else {
+            return;
+        };
+        let instance = self.engine.config().instance.clone();
+        for (environment, fingerprint) in window.environments {
+            self.queue.push_back(pb::PushRequest {
+                environment,
+                receiver_instance: instance.clone(),
+                window_start_unix_nano: window.window_start_unix_nano,
+                window_end_unix_nano: window.window_end_unix_nano,
+                sequence: self.next_sequence,
+                fingerprint: Some(fingerprint),
+            });
+            self.next_sequence += 1;
+        }
+        while self.queue.len() > self.config.max_pending_windows {
+            if let Some(dropped) = self.queue.pop_front() {
+                self.stats.dropped += 1;
+                tracing::warn!(
+                    environment = %dropped.environment,
+                    sequence = dropped.sequence,
+                    "push queue full: oldest window dropped"
+                );
+            }
+        }
+    }
+
+    /// Sends the oldest queued push; true when it is done with (acknowledged,
+    /// or refused as invalid and dropped), false when it should be retried.
+    async fn send_next(&mut self) -> bool {
+        let Some(push) = self.queue.front().cloned() else {
+            return true;
+        };
+        match self.client.push(push).await {
+            Ok(_) => {
+                self.queue.pop_front();
+                self.stats.acknowledged += 1;
+                true
+            }
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                // Retrying cannot help a push the analyzer calls invalid.
+                tracing::error!(error = %status.message(), "analyzer refused a push as invalid; dropped");
+                self.queue.pop_front();
+                self.stats.dropped += 1;
+                true
+            }
+            Err(status) => {
+                self.stats.failed_attempts += 1;
+                tracing::debug!(code = ?status.code(), error = %status.message(), "push failed; will retry");
+                false
+            }
+        }
+    }
+}
