@@ -92,7 +92,9 @@ async fn start_analyzer(
     addr: SocketAddr,
     analyzer: Arc<RecordingAnalyzer>,
 ) -> tokio::task::JoinHandle<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("analyzer port is free");
     tokio::spawn(async move {
         tonic::transport::Server::builder()
             .add_service(
@@ -101,7 +103,7 @@ async fn start_analyzer(
             )
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
             .await
-            .unwrap();
+            .expect("analyzer serves");
     })
 }
 
