@@ -157,9 +157,9 @@ impl ReceiverConfig {
         if value.is_null() {
             return Ok(ReceiverConfig::default());
         }
-        expand_env(&mut value, &env).map_err(error)?;
-        let config: ReceiverConfig = serde_path_to_error::deserialize(value)
-            .map_err(|e| error(format!("{}: {}", e.path(), e.inner())))?;
+        let mut whole = Vec::new();
+        expand_env(&mut value, "", &env, &mut whole).map_err(error)?;
+        let config = deserialize_expanded(value, &whole).map_err(error)?;
         config.validate().map_err(error)?;
         Ok(config)
     }
@@ -205,34 +205,92 @@ pub fn default_instance_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-/// Expands `${env:VAR}` in every string of the document. A string that is
-/// exactly one reference takes the variable's value as YAML, so
-/// `max_recv_msg_size_mib: ${env:SIZE}` becomes a number, as in the Collector.
-fn expand_env(value: &mut Value, env: &impl Fn(&str) -> Option<String>) -> Result<(), String> {
+/// Expands `${env:VAR}` in every string of the document, recording where a
+/// string was exactly one reference (its path, as serde_path_to_error writes
+/// paths) so that a field that needs a number can take the value as YAML.
+fn expand_env(
+    value: &mut Value,
+    path: &str,
+    env: &impl Fn(&str) -> Option<String>,
+    whole: &mut Vec<String>,
+) -> Result<(), String> {
     match value {
         Value::String(text) => {
             if let Some(name) = whole_reference(text) {
                 let (name, default) = split_default(name);
-                let raw = env(name).or(default.map(str::to_owned)).unwrap_or_default();
-                *value = serde_yaml_ng::from_str(&raw).unwrap_or(Value::String(raw));
+                *text = env(name).or(default.map(str::to_owned)).unwrap_or_default();
+                whole.push(path.to_owned());
             } else {
                 *text = expand_text(text, env)?;
             }
         }
         Value::Sequence(items) => {
-            for item in items {
-                expand_env(item, env)?;
+            for (i, item) in items.iter_mut().enumerate() {
+                expand_env(item, &format!("{path}[{i}]"), env, whole)?;
             }
         }
         Value::Mapping(map) => {
-            for (_, item) in map.iter_mut() {
-                expand_env(item, env)?;
+            for (key, item) in map.iter_mut() {
+                let key = key.as_str().unwrap_or("?");
+                let child = if path.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{path}.{key}")
+                };
+                expand_env(item, &child, env, whole)?;
             }
         }
-        Value::Tagged(tagged) => expand_env(&mut tagged.value, env)?,
+        Value::Tagged(tagged) => expand_env(&mut tagged.value, path, env, whole)?,
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
     Ok(())
+}
+
+/// The value at a serde_path_to_error path (`a.b[2].c`), if any.
+fn value_at<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    let mut current = value;
+    for segment in path.split('.') {
+        let (key, indexes) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        if !key.is_empty() {
+            current = current.as_mapping_mut()?.get_mut(key)?;
+        }
+        for index in indexes.split(['[', ']']).filter(|i| !i.is_empty()) {
+            current = current
+                .as_sequence_mut()?
+                .get_mut(index.parse::<usize>().ok()?)?;
+        }
+    }
+    Some(current)
+}
+
+/// Deserializes the expanded document. An env reference is a string first,
+/// as in the Collector (so `environment: ${env:ENV}` with ENV=2024 is the
+/// string "2024"); where a field refuses the string, the value is read as
+/// YAML instead (so `max_recv_msg_size_mib: ${env:SIZE}` is a number).
+fn deserialize_expanded(mut value: Value, whole: &[String]) -> Result<ReceiverConfig, String> {
+    let mut retyped = Vec::new();
+    loop {
+        match serde_path_to_error::deserialize::<_, ReceiverConfig>(value.clone()) {
+            Ok(config) => return Ok(config),
+            Err(error) => {
+                let path = error.path().to_string();
+                let message = format!("{path}: {}", error.inner());
+                if !whole.contains(&path) || retyped.contains(&path) {
+                    return Err(message);
+                }
+                let Some(field) = value_at(&mut value, &path) else {
+                    return Err(message);
+                };
+                if let Value::String(raw) = field {
+                    *field = serde_yaml_ng::from_str(raw).map_err(|_| message.clone())?;
+                }
+                retyped.push(path);
+            }
+        }
+    }
 }
 
 fn whole_reference(text: &str) -> Option<&str> {
@@ -279,6 +337,7 @@ mod tests {
     fn parse(text: &str) -> Result<ReceiverConfig, Error> {
         ReceiverConfig::parse(text, "test.yaml", |name| match name {
             "ENVIRONMENT" => Some("staging".into()),
+            "YEAR" => Some("2024".into()),
             "SIZE" => Some("16".into()),
             _ => None,
         })
@@ -310,6 +369,18 @@ mod tests {
         assert_eq!(config.snapshot.interval, Duration::from_secs(5));
         assert_eq!(config.limits.max_services, 10);
         assert_eq!(config.limits.max_metrics, Limits::default().max_metrics);
+    }
+
+    #[test]
+    fn env_reference_stays_a_string_where_the_field_is_a_string() {
+        let config = parse("environment: ${env:YEAR}\ninstance_id: ${env:YEAR}\nlimits:\n  max_services: ${env:YEAR}\n").unwrap();
+        assert_eq!(config.environment.as_deref(), Some("2024"));
+        assert_eq!(config.instance_id.as_deref(), Some("2024"));
+        assert_eq!(config.limits.max_services, 2024);
+        let message = parse("limits:\n  max_services: ${env:ENVIRONMENT}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("limits.max_services"), "{message}");
     }
 
     #[test]

@@ -29,49 +29,52 @@ pub fn fingerprint_file(
         path: path.to_owned(),
         source,
     })?;
-    let input_error = |offset: usize, message: String| Error::Input {
+    // One pretty-printed document, or one document per line (the Collector
+    // file exporter's format), each reported with its own line number.
+    if serde_json::from_slice::<IgnoredAny>(&data).is_ok() {
+        return fingerprint_document(engine, path, 1, &data, summary);
+    }
+    for (index, line) in data.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        fingerprint_document(engine, path, index + 1, line, summary)?;
+    }
+    Ok(())
+}
+
+fn fingerprint_document(
+    engine: &Fingerprinter,
+    path: &Path,
+    line: usize,
+    document: &[u8],
+    summary: &mut FileSummary,
+) -> Result<(), Error> {
+    let input_error = |message: String| Error::Input {
         path: path.to_owned(),
-        line: 1 + data[..offset.min(data.len())]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count(),
+        line,
         message,
     };
-    let mut documents = serde_json::Deserializer::from_slice(&data).into_iter::<IgnoredAny>();
-    loop {
-        let start = documents.byte_offset();
-        match documents.next() {
-            None => return Ok(()),
-            Some(Err(e)) => return Err(input_error(start, format!("invalid JSON: {e}"))),
-            Some(Ok(_)) => {}
+    let signal = match json::detect_signal(document) {
+        Ok(Some(signal)) => signal,
+        Ok(None) => {
+            let message =
+                "not an OTLP export request (no resourceSpans, resourceMetrics or resourceLogs)";
+            return Err(input_error(message.into()));
         }
-        let document = &data[start..documents.byte_offset()];
-        // The offset points at the whitespace before the document; report
-        // the line the document itself starts on.
-        let skipped = document
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        let signal = match json::detect_signal(document) {
-            Ok(Some(signal)) => signal,
-            Ok(None) => {
-                let message = "not an OTLP export request (no resourceSpans, resourceMetrics or resourceLogs)";
-                return Err(input_error(start + skipped, message.into()));
-            }
-            Err(e) => return Err(input_error(start + skipped, e.to_string())),
-        };
-        let transcoded = json::transcode(signal, document)
-            .map_err(|e| input_error(start + skipped, e.to_string()))?;
-        let outcome = engine
-            .ingest(signal, &transcoded.protobuf, document.len())
-            .map_err(|e| input_error(start + skipped, e.to_string()))?;
-        if transcoded.rejected_items > 0 {
-            engine.reject_items(signal, transcoded.rejected_items);
-            if let Some(reason) = &transcoded.first_rejection {
-                tracing::warn!(path = %path.display(), %reason, "items left out");
-            }
+        Err(e) => return Err(input_error(e.to_string())),
+    };
+    let transcoded = json::transcode(signal, document).map_err(|e| input_error(e.to_string()))?;
+    let outcome = engine
+        .ingest(signal, &transcoded.protobuf, document.len())
+        .map_err(|e| input_error(e.to_string()))?;
+    if transcoded.rejected_items > 0 {
+        engine.reject_items(signal, transcoded.rejected_items);
+        if let Some(reason) = &transcoded.first_rejection {
+            tracing::warn!(path = %path.display(), line, %reason, "items left out");
         }
-        summary.requests[signal.index()] += 1;
-        summary.rejected_items += transcoded.rejected_items + outcome.rejected;
     }
+    summary.requests[signal.index()] += 1;
+    summary.rejected_items += transcoded.rejected_items + outcome.rejected;
+    Ok(())
 }

@@ -40,10 +40,16 @@ impl ReceiverProcess {
     /// 1s` followed by `extra_args`, and waits until both OTLP ports accept connections. Retries
     /// with new ports when the process exits before it is ready (a port taken meanwhile).
     pub fn start(extra_args: &[&str]) -> Self {
+        Self::start_with(extra_args, &[], "1s")
+    }
+
+    /// [`ReceiverProcess::start`] with `env` set in the child's environment (e.g. for
+    /// `${env:…}` references in a config file) and a snapshot every `snapshot_interval`.
+    pub fn start_with(extra_args: &[&str], env: &[(&str, &str)], snapshot_interval: &str) -> Self {
         const ATTEMPTS: usize = 3;
         let mut last_failure = String::new();
         for _ in 0..ATTEMPTS {
-            match Self::try_start(extra_args) {
+            match Self::try_start(extra_args, env, snapshot_interval) {
                 Ok(receiver) => return receiver,
                 Err(failure) => last_failure = failure,
             }
@@ -51,7 +57,11 @@ impl ReceiverProcess {
         panic!("the receiver did not start in {ATTEMPTS} attempts; last:\n{last_failure}");
     }
 
-    fn try_start(extra_args: &[&str]) -> Result<Self, String> {
+    fn try_start(
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+        snapshot_interval: &str,
+    ) -> Result<Self, String> {
         let scratch = ScratchDir::new("receiver");
         let grpc_port = free_port();
         let http_port = std::iter::repeat_with(free_port)
@@ -71,12 +81,13 @@ impl ReceiverProcess {
             "--snapshot".to_owned(),
             snapshot_path.display().to_string(),
             "--snapshot-interval".to_owned(),
-            "1s".to_owned(),
+            snapshot_interval.to_owned(),
         ];
         args.extend(extra_args.iter().map(|arg| (*arg).to_owned()));
         let child = Command::new(env!("CARGO_BIN_EXE_otel-parity"))
             .args(&args)
             .env("RUST_BACKTRACE", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(create_file(&stdout_path))
             .stderr(create_file(&stderr_path))
@@ -114,6 +125,11 @@ impl ReceiverProcess {
             }
             thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The receiver's process id, e.g. to read its memory use from `/proc/<pid>/status`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The OTLP/gRPC endpoint as SDK exporters take it: `http://127.0.0.1:PORT`.
