@@ -5,7 +5,7 @@ use otel_parity_proto::v1 as pb;
 
 use super::attributes::{key_value, string_bytes, value_kind};
 use super::service::ServiceState;
-use super::table::CountTable;
+use super::table::{CountTable, named};
 use super::{IngestOutcome, children};
 use crate::Signal;
 use crate::limits::Limits;
@@ -41,14 +41,6 @@ pub struct LogsState {
 impl LogsState {
     /// The snapshot form.
     pub fn to_proto(&self) -> pb::LogShape {
-        let named = |names: &[&str], counts: &[u64]| {
-            names
-                .iter()
-                .zip(counts)
-                .filter(|(_, n)| **n > 0)
-                .map(|(name, n)| ((*name).to_owned(), *n))
-                .collect()
-        };
         pb::LogShape {
             records: self.records,
             severities: named(&SEVERITY_NAMES, &self.severities),

@@ -8,7 +8,7 @@ use otel_parity_proto::v1 as pb;
 use super::attributes::{key_hash, key_value, pair_hash, set_hash, value_hash};
 use super::service::ServiceState;
 use super::sketch::{DistinctCount, SERIES_LG_K, VALUES_LG_K};
-use super::table::{CappedTable, CountTable};
+use super::table::{CappedTable, CountTable, named};
 use super::{IngestOutcome, children};
 use crate::Signal;
 use crate::limits::Limits;
@@ -129,14 +129,6 @@ impl MetricsState {
 
 impl MetricState {
     fn to_proto(&self) -> pb::MetricShape {
-        let named = |names: &[&str], counts: &[u64]| {
-            names
-                .iter()
-                .zip(counts)
-                .filter(|(_, n)| **n > 0)
-                .map(|(name, n)| ((*name).to_owned(), *n))
-                .collect()
-        };
         let mut bucket_layouts: Vec<pb::BucketLayout> = self
             .bucket_layouts
             .iter()

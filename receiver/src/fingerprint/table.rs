@@ -104,6 +104,17 @@ impl CountTable {
     }
 }
 
+/// Non-zero counts of a fixed list of names (severities, point types, …),
+/// as a sorted map for the snapshot.
+pub fn named(names: &[&str], counts: &[u64]) -> std::collections::BTreeMap<String, u64> {
+    names
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(name, n)| ((*name).to_owned(), *n))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
