@@ -19,6 +19,8 @@ pub enum Command {
     Receive(ReceiveArgs),
     /// Fingerprint OTLP/JSON files offline (Collector file exporter format).
     Fingerprint(FingerprintArgs),
+    /// Lint captured telemetry against naming rules and a baseline (exit 0 clean, 1 findings, 2 bad input).
+    Lint(LintArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +61,28 @@ pub struct FingerprintArgs {
     #[arg(long, value_name = "FILE")]
     pub output: PathBuf,
     /// OTLP/JSON files: one export request per line, or one JSON document.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Compare against this baseline (YAML written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the baseline of the inputs (what each service promises) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Rules file (YAML): rule levels, disabled rules, thresholds.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif", "junit", "github"])]
+    pub format: String,
+    /// Fail (exit 1) on findings at or above this level.
+    #[arg(long, default_value = "error", value_parser = ["error", "warning", "info"])]
+    pub fail_on: String,
+    /// Snapshot files, OTLP/JSON files (Collector file exporter), or directories of them.
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<PathBuf>,
 }

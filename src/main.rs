@@ -2,6 +2,7 @@
 //! receiver (and later the analyzer) crates together.
 
 mod cli;
+mod lint;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Receive(args) => receive(args),
         Command::Fingerprint(args) => fingerprint(args),
+        Command::Lint(args) => return lint::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,14 @@ mod tests {
     use super::v1;
 
     #[test]
+    fn snapshots_from_newer_releases_with_unknown_fields_still_read() {
+        let json = r#"{"receiverInstance":"rx-1","futureField":{"x":1},"environments":{"prod":{"services":{}}}}"#;
+        let snapshot: v1::Snapshot = serde_json::from_str(json).expect("reads");
+        assert_eq!(snapshot.receiver_instance, "rx-1");
+        assert!(snapshot.environments.contains_key("prod"));
+    }
+
+    #[test]
     fn maps_serialize_sorted_by_key_with_uint64_as_strings() {
         let logs = v1::LogShape {
             records: 3,
