@@ -21,6 +21,95 @@ pub enum Command {
     Fingerprint(FingerprintArgs),
     /// Lint captured telemetry against naming rules and a baseline (exit 0 clean, 1 findings, 2 bad input).
     Lint(LintArgs),
+    /// Run the central analyzer: push service, store, comparisons, HTTP API and /metrics.
+    Analyze(AnalyzeArgs),
+    /// All-in-one for one machine: OTLP receiver (environment from the resource) and analyzer.
+    Serve(ServeArgs),
+    /// Compare a candidate environment against a baseline and print the report.
+    Report(ReportArgs),
+    /// Start `serve`, drive built-in prod and staging traffic, print the parity report, keep serving.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Analyzer config file (YAML); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// HTTP API, UI and /metrics listen address [default: 0.0.0.0:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Push service listen address [default: 0.0.0.0:4319].
+    #[arg(long, value_name = "ADDR")]
+    pub push_listen: Option<String>,
+    /// Where the store lives [default: ./otel-parity-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// All-in-one config (YAML with `receiver:` and `analyzer:` sections).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the store lives [default: ./otel-parity-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The reference environment, e.g. prod.
+    #[arg(long, value_name = "ENV")]
+    pub baseline: String,
+    /// The environment compared against it, e.g. staging.
+    #[arg(long, value_name = "ENV")]
+    pub candidate: String,
+    /// Ask a running analyzer, e.g. http://localhost:8080.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "snapshot",
+        required_unless_present = "snapshot"
+    )]
+    pub analyzer: Option<String>,
+    /// Compare snapshot files (from `receive --snapshot` or `fingerprint`) instead.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub snapshot: Vec<PathBuf>,
+    /// The time range, ending now [default: the analyzer's, 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Accepted differences (YAML), for --snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub accepted: Option<PathBuf>,
+    /// text (for people), json (the full report) or markdown.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "markdown"])]
+    pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after printing the report.
+    #[arg(long)]
+    pub exit: bool,
+    /// text, json or markdown.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "markdown"])]
+    pub format: String,
+    /// OTLP/gRPC listen address.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:4317")]
+    pub otlp_grpc: String,
+    /// OTLP/HTTP listen address.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:4318")]
+    pub otlp_http: String,
+    /// Analyzer HTTP listen address.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8080")]
+    pub listen: String,
+    /// Analyzer push listen address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4319")]
+    pub push_listen: String,
+    /// Keep the demo's store here [default: a temporary directory, removed at exit].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,12 @@
 //! `otel-parity`: the command line. It only parses flags and wires the
-//! receiver (and later the analyzer) crates together.
+//! receiver and analyzer crates together.
 
 mod cli;
+mod demo;
+mod error;
 mod lint;
+mod report;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -13,7 +17,8 @@ use otel_parity_receiver::server::Receiver;
 use otel_parity_receiver::{Error, Fingerprinter, snapshot};
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, FingerprintArgs, ReceiveArgs};
+use crate::cli::{AnalyzeArgs, Cli, Command, DemoArgs, FingerprintArgs, ReceiveArgs, ServeArgs};
+pub use crate::error::CliError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,9 +29,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Receive(args) => receive(args),
-        Command::Fingerprint(args) => fingerprint(args),
+        Command::Receive(args) => receive(args).map_err(CliError::from),
+        Command::Fingerprint(args) => fingerprint(args).map_err(CliError::from),
         Command::Lint(args) => return lint::run(args),
+        Command::Analyze(args) => analyze(args),
+        Command::Serve(args) => serve(args),
+        Command::Report(args) => report::run(args),
+        Command::Demo(args) => demo(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,6 +80,57 @@ fn receive(args: ReceiveArgs) -> Result<(), Error> {
         let receiver = Receiver::bind(config).await?;
         receiver.serve(shutdown_signal()).await
     })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Runtime::new().map_err(|e| CliError(format!("cannot start the runtime: {e}")))
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<(), CliError> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError(format!("cannot read config file {}: {e}", path.display()))
+            })?;
+            otel_parity_analyzer::config::AnalyzerConfig::parse(&text, &path.display().to_string())
+                .map_err(CliError)?
+        }
+        None => otel_parity_analyzer::config::AnalyzerConfig::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(push_listen) = args.push_listen {
+        config.push_listen = push_listen;
+    }
+    if let Some(data_dir) = args.data_dir {
+        config.data_dir = data_dir;
+    }
+    runtime()?.block_on(serve::analyze(config, shutdown_signal()))
+}
+
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let (receiver, mut analyzer) = serve::load_serve_config(args.config.as_deref())?;
+    if let Some(data_dir) = args.data_dir {
+        analyzer.data_dir = data_dir;
+    }
+    runtime()?.block_on(async {
+        let server = serve::bind_all_in_one(receiver, analyzer).await?;
+        server.serve(shutdown_signal()).await
+    })
+}
+
+fn demo(args: DemoArgs) -> Result<(), CliError> {
+    let options = demo::DemoOptions {
+        otlp_grpc: args.otlp_grpc,
+        otlp_http: args.otlp_http,
+        listen: args.listen,
+        push_listen: args.push_listen,
+        data_dir: args.data_dir,
+        exit: args.exit,
+        format: args.format,
+    };
+    runtime()?.block_on(demo::run(options, shutdown_signal()))
 }
 
 /// Completes on SIGINT or SIGTERM.

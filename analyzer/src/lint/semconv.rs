@@ -330,11 +330,8 @@ mod tests {
     #[test]
     fn deprecated_attribute_keys_are_reported_wherever_they_appear() {
         // (key that triggers, near miss, the service's signal carrying it)
-        let cases: [(
-            &str,
-            &str,
-            fn(&str) -> super::super::testing::ServiceBuilder,
-        ); 5] = [
+        type Carrier = fn(&str) -> super::super::testing::ServiceBuilder;
+        let cases: [(&str, &str, Carrier); 5] = [
             ("http.method", "http.request.method", |k| {
                 service("s").metric(
                     "http.server.request.duration",

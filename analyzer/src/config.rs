@@ -1,0 +1,138 @@
+//! The analyzer's YAML config. Unknown keys are errors that name the key.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Everything `otel-parity analyze` can be told.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyzerConfig {
+    /// HTTP API, UI and `/metrics`.
+    pub listen: String,
+    /// `parity.v1.ParityService` for receivers' pushes.
+    pub push_listen: String,
+    /// Where the SQLite store lives (`otel-parity.db`).
+    pub data_dir: PathBuf,
+    /// Pushes older than this are deleted.
+    #[serde(deserialize_with = "duration")]
+    pub retention: Duration,
+    /// Largest push accepted, in MiB.
+    pub max_push_size_mib: usize,
+    pub evaluation: EvaluationConfig,
+    /// Accepted differences (YAML); unset: none.
+    pub accepted_differences: Option<PathBuf>,
+    /// Ingestion ratios outside [low, high] are findings.
+    pub ingestion_band: (f64, f64),
+}
+
+/// Which environments are compared, how often and over what range.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvaluationConfig {
+    /// The environment others are compared against.
+    pub baseline: String,
+    /// Environments compared against the baseline; empty: every other one
+    /// (except `unknown`).
+    pub candidates: Vec<String>,
+    #[serde(deserialize_with = "duration")]
+    pub interval: Duration,
+    /// The time range each comparison covers, ending now.
+    #[serde(deserialize_with = "duration")]
+    pub since: Duration,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        AnalyzerConfig {
+            listen: "0.0.0.0:8080".into(),
+            push_listen: "0.0.0.0:4319".into(),
+            data_dir: PathBuf::from("otel-parity-data"),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            max_push_size_mib: 64,
+            evaluation: EvaluationConfig::default(),
+            accepted_differences: None,
+            ingestion_band: (0.5, 2.0),
+        }
+    }
+}
+
+impl Default for EvaluationConfig {
+    fn default() -> Self {
+        EvaluationConfig {
+            baseline: "prod".into(),
+            candidates: Vec::new(),
+            interval: Duration::from_secs(15),
+            since: Duration::from_secs(3600),
+        }
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    humantime::parse_duration(&text)
+        .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
+}
+
+impl AnalyzerConfig {
+    /// Parses config YAML; `origin` names the source in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
+        let value: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(text).map_err(|e| format!("invalid config {origin}: {e}"))?;
+        if value.is_null() {
+            return Ok(AnalyzerConfig::default());
+        }
+        let config: AnalyzerConfig = serde_path_to_error::deserialize(value)
+            .map_err(|e| format!("invalid config {origin}: {}: {}", e.path(), e.inner()))?;
+        config
+            .validate()
+            .map_err(|e| format!("invalid config {origin}: {e}"))?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let (low, high) = self.ingestion_band;
+        if !(low > 0.0 && low < high) {
+            return Err(format!(
+                "ingestion_band must be [low, high] with 0 < low < high, got [{low}, {high}]"
+            ));
+        }
+        if self.evaluation.interval.is_zero() || self.evaluation.since.is_zero() {
+            return Err("evaluation.interval and evaluation.since must be longer than 0s".into());
+        }
+        if self.max_push_size_mib == 0 {
+            return Err("max_push_size_mib must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let config = AnalyzerConfig::parse(
+            "listen: 127.0.0.1:9090\nevaluation:\n  baseline: production\n  since: 30m\n",
+            "a.yaml",
+        )
+        .unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9090");
+        assert_eq!(config.push_listen, "0.0.0.0:4319");
+        assert_eq!(config.evaluation.baseline, "production");
+        assert_eq!(config.evaluation.since, Duration::from_secs(1800));
+        assert_eq!(config.evaluation.interval, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn unknown_keys_bad_types_and_bad_bands_are_named() {
+        let error = AnalyzerConfig::parse("evaluation:\n  basline: prod\n", "a.yaml").unwrap_err();
+        assert!(error.contains("basline"), "{error}");
+        let error = AnalyzerConfig::parse("max_push_size_mib: lots\n", "a.yaml").unwrap_err();
+        assert!(error.contains("max_push_size_mib"), "{error}");
+        let error = AnalyzerConfig::parse("ingestion_band: [2.0, 0.5]\n", "a.yaml").unwrap_err();
+        assert!(error.contains("ingestion_band"), "{error}");
+    }
+}

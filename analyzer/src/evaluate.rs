@@ -1,0 +1,168 @@
+//! Periodic comparisons: every interval, each candidate environment is
+//! compared against the baseline over the configured range; the reports feed
+//! `/metrics` and `/api/v1/findings`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+
+use crate::accepted::{AcceptedDifference, Date};
+use crate::compare::{CompareOptions, compare};
+use crate::config::AnalyzerConfig;
+use crate::exposition::AnalyzerMetrics;
+use crate::report::Report;
+use crate::store::{Store, StoreError};
+use crate::unix_nanos_now;
+
+/// Runs comparisons and keeps the latest report of each pair.
+pub struct Evaluator {
+    store: Arc<Store>,
+    metrics: Arc<AnalyzerMetrics>,
+    config: AnalyzerConfig,
+    accepted: Vec<AcceptedDifference>,
+    latest: RwLock<BTreeMap<(String, String), Report>>,
+}
+
+/// Why a comparison could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("no fingerprints for environment {environment:?} in the last {since}")]
+    NoData { environment: String, since: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Evaluator {
+    /// An evaluator over `store`, with accepted differences already loaded.
+    pub fn new(
+        store: Arc<Store>,
+        metrics: Arc<AnalyzerMetrics>,
+        config: AnalyzerConfig,
+        accepted: Vec<AcceptedDifference>,
+    ) -> Self {
+        Evaluator {
+            store,
+            metrics,
+            config,
+            accepted,
+            latest: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    /// Compares `candidate` against `baseline` over the last `since`.
+    pub fn report(
+        &self,
+        baseline: &str,
+        candidate: &str,
+        since: Duration,
+    ) -> Result<Report, CompareError> {
+        let now = unix_nanos_now();
+        let from = now.saturating_sub(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX));
+        let fingerprint = |environment: &str| {
+            self.store
+                .fingerprint(environment, from, now)?
+                .ok_or_else(|| CompareError::NoData {
+                    environment: environment.to_owned(),
+                    since: humantime::format_duration(since).to_string(),
+                })
+        };
+        let baseline_fp = fingerprint(baseline)?;
+        let candidate_fp = fingerprint(candidate)?;
+        let today = Date::from_unix_days(i64::try_from(now / 86_400_000_000_000).unwrap_or(0))
+            .unwrap_or_else(Date::today_utc);
+        let mut options = CompareOptions::new(today);
+        options.ingestion_band = self.config.ingestion_band;
+        options.accepted = self.accepted.clone();
+        Ok(compare(
+            baseline,
+            &baseline_fp.fingerprint,
+            candidate,
+            &candidate_fp.fingerprint,
+            &options,
+        ))
+    }
+
+    /// The pairs the config asks for, among the environments stored.
+    fn pairs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let baseline = &self.config.evaluation.baseline;
+        let stored: Vec<String> = self
+            .store
+            .environments()?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        if !stored.contains(baseline) {
+            return Ok(Vec::new());
+        }
+        let candidates: Vec<String> = if self.config.evaluation.candidates.is_empty() {
+            stored
+                .into_iter()
+                .filter(|e| e != baseline && e != "unknown")
+                .collect()
+        } else {
+            self.config
+                .evaluation
+                .candidates
+                .iter()
+                .filter(|c| stored.contains(c))
+                .cloned()
+                .collect()
+        };
+        Ok(candidates
+            .into_iter()
+            .map(|c| (baseline.clone(), c))
+            .collect())
+    }
+
+    /// Compares every pair once and publishes the reports.
+    pub fn evaluate_once(&self) -> Result<usize, StoreError> {
+        let mut reports = Vec::new();
+        for (baseline, candidate) in self.pairs()? {
+            match self.report(&baseline, &candidate, self.config.evaluation.since) {
+                Ok(report) => reports.push(report),
+                Err(CompareError::NoData { .. }) => {}
+                Err(CompareError::Store(error)) => return Err(error),
+            }
+        }
+        self.metrics
+            .record_round(&reports, unix_nanos_now() as f64 / 1e9);
+        let count = reports.len();
+        *self.latest.write() = reports
+            .into_iter()
+            .map(|r| ((r.baseline.clone(), r.candidate.clone()), r))
+            .collect();
+        Ok(count)
+    }
+
+    /// The latest reports, one per evaluated pair.
+    pub fn latest(&self) -> Vec<Report> {
+        self.latest.read().values().cloned().collect()
+    }
+
+    /// Evaluates every interval, and applies retention, until dropped.
+    pub async fn run(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(self.config.evaluation.interval);
+        loop {
+            ticker.tick().await;
+            let evaluator = Arc::clone(&self);
+            let result = tokio::task::spawn_blocking(move || {
+                let retention =
+                    u64::try_from(evaluator.config.retention.as_nanos()).unwrap_or(u64::MAX);
+                evaluator
+                    .store
+                    .delete_older_than(unix_nanos_now().saturating_sub(retention))?;
+                evaluator.evaluate_once()
+            })
+            .await;
+            match result {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "evaluation failed; retrying next interval")
+                }
+                Err(error) => tracing::warn!(%error, "evaluation task failed"),
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The push service (`parity.v1.ParityService` on :4319): receivers'
+//! fingerprints in, stored durably before they are acknowledged.
+
+use std::sync::Arc;
+
+use otel_parity_proto::v1 as pb;
+use otel_parity_proto::v1::parity_service_server::ParityService;
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use crate::exposition::AnalyzerMetrics;
+use crate::store::{Inserted, Store, StoreError};
+use crate::unix_nanos_now;
+
+/// Stores each push, then acknowledges it; a retried push is acknowledged as
+/// a duplicate without being stored twice.
+pub struct PushService {
+    store: Arc<Store>,
+    metrics: Arc<AnalyzerMetrics>,
+}
+
+impl PushService {
+    /// A service writing to `store`.
+    pub fn new(store: Arc<Store>, metrics: Arc<AnalyzerMetrics>) -> Self {
+        PushService { store, metrics }
+    }
+}
+
+#[tonic::async_trait]
+impl ParityService for PushService {
+    async fn push(
+        &self,
+        request: Request<pb::PushRequest>,
+    ) -> Result<Response<pb::PushResponse>, Status> {
+        let push = request.into_inner();
+        let bytes = push.encoded_len();
+        let store = Arc::clone(&self.store);
+        let stored =
+            tokio::task::spawn_blocking(move || store.insert_push(&push, unix_nanos_now())).await;
+        let (result, response) = match stored {
+            Ok(Ok(Inserted::New)) => ("stored", Ok(pb::PushResponse { duplicate: false })),
+            Ok(Ok(Inserted::Duplicate)) => ("duplicate", Ok(pb::PushResponse { duplicate: true })),
+            Ok(Err(StoreError::InvalidPush(reason))) => {
+                ("invalid", Err(Status::invalid_argument(reason)))
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%error, "push not stored");
+                // Retryable: the receiver keeps the push and tries again.
+                (
+                    "error",
+                    Err(Status::unavailable(format!("store unavailable: {error}"))),
+                )
+            }
+            Err(error) => (
+                "error",
+                Err(Status::unavailable(format!("store task failed: {error}"))),
+            ),
+        };
+        self.metrics.record_push(result, bytes);
+        if let Ok(count) = self.store.push_count() {
+            self.metrics.set_stored_pushes(count);
+        }
+        response.map(Response::new)
+    }
+}

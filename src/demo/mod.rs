@@ -1,0 +1,129 @@
+//! `otel-parity demo`: the all-in-one server on its usual ports, fed with
+//! built-in prod and staging traffic through the real OTLP port; prints the
+//! parity report, then keeps serving until Ctrl-C (or stops with `--exit`).
+
+pub mod traffic;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use otel_parity_analyzer::config::AnalyzerConfig;
+use otel_parity_receiver::EnvironmentSource;
+use otel_parity_receiver::config::ReceiverConfig;
+
+use crate::CliError;
+use crate::serve::bind_all_in_one;
+use traffic::{Environment, PLANTED_DRIFTS};
+
+/// How the demo runs.
+pub struct DemoOptions {
+    pub otlp_grpc: String,
+    pub otlp_http: String,
+    pub listen: String,
+    pub push_listen: String,
+    pub data_dir: Option<PathBuf>,
+    /// Stop after printing the report.
+    pub exit: bool,
+    /// Report format: text, json or markdown.
+    pub format: String,
+}
+
+/// Batches of traffic per environment, and requests per instance per batch.
+const ROUNDS: u64 = 6;
+const PROD_REQUESTS: u64 = 40;
+const STAGING_REQUESTS: u64 = 12;
+/// The receiver's push interval in the demo: short, so the report is quick.
+const PUSH_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Runs the demo until Ctrl-C (or after the report with `exit`).
+pub async fn run(
+    options: DemoOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    let data_dir = options.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("otel-parity-demo-{}", std::process::id()))
+    });
+    let mut receiver = ReceiverConfig {
+        environment_from: EnvironmentSource::Resource,
+        ..ReceiverConfig::default()
+    };
+    receiver.otlp.protocols.grpc.endpoint = options.otlp_grpc.clone();
+    receiver.otlp.protocols.http.endpoint = options.otlp_http.clone();
+    receiver.push.interval = PUSH_INTERVAL;
+    let mut analyzer = AnalyzerConfig {
+        listen: options.listen.clone(),
+        push_listen: options.push_listen.clone(),
+        data_dir: data_dir.clone(),
+        ..AnalyzerConfig::default()
+    };
+    analyzer.evaluation.interval = Duration::from_secs(2);
+    let server = bind_all_in_one(receiver, analyzer).await?;
+    let (grpc, _) = server.receiver.local_addrs();
+    let (http, _) = server.analyzer.local_addrs();
+    let evaluator = server.analyzer.evaluator();
+    let store_probe = evaluator.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.serve(async {
+        let _ = stopped.await;
+    }));
+
+    let grpc = grpc.ok_or_else(|| CliError("OTLP/gRPC port unknown".into()))?;
+    let endpoint = format!("http://127.0.0.1:{}", grpc.port());
+    eprintln!("otel-parity demo: sending prod and staging traffic to {endpoint}");
+    for round in 1..=ROUNDS {
+        for (env, requests) in [
+            (Environment::Prod, PROD_REQUESTS),
+            (Environment::Staging, STAGING_REQUESTS),
+        ] {
+            let batch = traffic::batch(env, requests, requests * round, round);
+            traffic::send(&endpoint, batch)
+                .await
+                .map_err(|e| CliError(format!("demo traffic refused: {}", e.message())))?;
+        }
+    }
+    // Wait until the last windows are pushed and stored.
+    let sent_at = Instant::now();
+    tokio::time::sleep(PUSH_INTERVAL * 3).await;
+    let report = loop {
+        let probe = store_probe.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            probe.report("prod", "staging", Duration::from_secs(3600))
+        })
+        .await
+        .map_err(CliError::from_display)?;
+        match result {
+            Ok(report) => break report,
+            Err(_) if sent_at.elapsed() < Duration::from_secs(20) => {
+                tokio::time::sleep(PUSH_INTERVAL).await
+            }
+            Err(error) => return Err(CliError(format!("no report: {error}"))),
+        }
+    };
+    let rendered = match options.format.as_str() {
+        "json" => serde_json::to_string_pretty(&report).map_err(CliError::from_display)?,
+        "markdown" => report.render_markdown(),
+        _ => report.render_text(std::io::stdout().is_terminal()),
+    };
+    println!("{rendered}");
+    if options.format == "text" {
+        println!("Planted in staging:");
+        for drift in PLANTED_DRIFTS {
+            println!("  - {drift}");
+        }
+    }
+    if !options.exit {
+        if let Some(http) = http {
+            eprintln!(
+                "otel-parity demo: serving; report at http://{http}/api/v1/report?baseline=prod&candidate=staging&format=text, metrics at http://{http}/metrics; Ctrl-C to stop"
+            );
+        }
+        shutdown.await;
+    }
+    let _ = stop.send(());
+    serving.await.map_err(CliError::from_display)??;
+    if options.data_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! `otel-parity report`: a candidate environment against a baseline, from a
+//! running analyzer or from snapshot files.
+
+use std::io::IsTerminal;
+
+use otel_parity_analyzer::accepted::{Date, load_accepted};
+use otel_parity_analyzer::compare::{CompareOptions, compare};
+use otel_parity_analyzer::merge::merge_environment;
+use otel_parity_analyzer::report::Report;
+use otel_parity_proto::v1 as pb;
+use otel_parity_receiver::snapshot;
+
+use crate::CliError;
+use crate::cli::ReportArgs;
+
+/// Prints the report in the asked format.
+pub fn run(args: ReportArgs) -> Result<(), CliError> {
+    let report = match &args.analyzer {
+        Some(url) => fetch(url, &args)?,
+        None => from_snapshots(&args)?,
+    };
+    let rendered = match args.format.as_str() {
+        "json" => serde_json::to_string_pretty(&report).map_err(CliError::from_display)?,
+        "markdown" => report.render_markdown(),
+        _ => report.render_text(std::io::stdout().is_terminal()),
+    };
+    println!("{rendered}");
+    Ok(())
+}
+
+/// Asks a running analyzer for the JSON report.
+fn fetch(url: &str, args: &ReportArgs) -> Result<Report, CliError> {
+    let mut query = vec![
+        ("baseline", args.baseline.as_str()),
+        ("candidate", args.candidate.as_str()),
+        ("format", "json"),
+    ];
+    if let Some(since) = &args.since {
+        query.push(("since", since));
+    }
+    let endpoint = format!("{}/api/v1/report", url.trim_end_matches('/'));
+    let mut request = ureq::get(&endpoint)
+        .config()
+        .http_status_as_error(false)
+        .build();
+    for (name, value) in query {
+        request = request.query(name, value);
+    }
+    let mut response = request
+        .call()
+        .map_err(|e| CliError(format!("cannot reach the analyzer at {url}: {e}")))?;
+    let status = response.status();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| CliError(format!("cannot read the analyzer's answer: {e}")))?;
+    if !status.is_success() {
+        let reason = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or(body);
+        return Err(CliError(format!(
+            "the analyzer answered {status}: {reason}"
+        )));
+    }
+    serde_json::from_str(&body)
+        .map_err(|e| CliError(format!("the analyzer's report is not valid JSON: {e}")))
+}
+
+/// Merges each environment over all the snapshot files, then compares.
+fn from_snapshots(args: &ReportArgs) -> Result<Report, CliError> {
+    if args.since.is_some() {
+        return Err(CliError(
+            "--since applies to --analyzer; snapshots cover their own windows".into(),
+        ));
+    }
+    let mut baseline = None::<pb::EnvironmentFingerprint>;
+    let mut candidate = None::<pb::EnvironmentFingerprint>;
+    for path in &args.snapshot {
+        let snapshot = snapshot::read(path)?;
+        for (name, fingerprint) in &snapshot.environments {
+            let slot = if *name == args.baseline {
+                &mut baseline
+            } else if *name == args.candidate {
+                &mut candidate
+            } else {
+                continue;
+            };
+            match slot {
+                Some(merged) => merge_environment(merged, fingerprint),
+                None => *slot = Some(fingerprint.clone()),
+            }
+        }
+    }
+    let missing = |name: &str| CliError(format!("no snapshot holds environment {name:?}"));
+    let baseline_fp = baseline.ok_or_else(|| missing(&args.baseline))?;
+    let candidate_fp = candidate.ok_or_else(|| missing(&args.candidate))?;
+    let mut options = CompareOptions::new(Date::today_utc());
+    if let Some(path) = &args.accepted {
+        options.accepted = load_accepted(path).map_err(CliError::from_display)?;
+    }
+    Ok(compare(
+        &args.baseline,
+        &baseline_fp,
+        &args.candidate,
+        &candidate_fp,
+        &options,
+    ))
+}
