@@ -15,7 +15,7 @@ use crate::config::AnalyzerConfig;
 use crate::evaluate::Evaluator;
 use crate::exposition::AnalyzerMetrics;
 use crate::http::{ApiState, router};
-use crate::push::PushService;
+use crate::push::{PushServer, PushService};
 use crate::store::Store;
 
 /// Why the analyzer could not start or stopped.
@@ -131,7 +131,7 @@ impl Analyzer {
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(max_push);
         let push_server = tonic::transport::Server::builder()
-            .add_service(push_service)
+            .add_service(PushServer::new(push_service))
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(self.push),
                 stopped(stop_rx.clone()),

@@ -8,6 +8,7 @@ use parking_lot::{Mutex, RwLock};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::edges::{EdgeTracker, SpanRecord};
+use super::metrics::CumulativeCounts;
 use super::resource::service_key;
 use super::service::ServiceState;
 use crate::limits::Limits;
@@ -26,9 +27,33 @@ struct ServiceIndex {
     slots: Vec<ServiceSlot>,
 }
 
-/// Fingerprint state of one environment.
+/// What an environment remembers across windows: each service's cumulative
+/// request counts.
+#[derive(Debug, Default)]
+pub struct EnvironmentMemory {
+    cumulative: Mutex<HashMap<u64, Arc<CumulativeCounts>>>,
+}
+
+impl EnvironmentMemory {
+    /// The cumulative counts of the service with identity `hash`; a fresh,
+    /// unshared set past `max_services` remembered services.
+    fn cumulative(&self, hash: u64, limits: &Limits) -> Arc<CumulativeCounts> {
+        let mut services = self.cumulative.lock();
+        if let Some(counts) = services.get(&hash) {
+            return Arc::clone(counts);
+        }
+        let counts = Arc::new(CumulativeCounts::default());
+        if services.len() < limits.max_services {
+            services.insert(hash, Arc::clone(&counts));
+        }
+        counts
+    }
+}
+
+/// Fingerprint state of one environment over one window.
 #[derive(Debug, Default)]
 pub struct Environment {
+    memory: Arc<EnvironmentMemory>,
     services: RwLock<ServiceIndex>,
     edges: Mutex<Option<EdgeTracker>>,
     overflow: Mutex<pb::Overflow>,
@@ -43,6 +68,14 @@ fn identity_hash(namespace: &str, name: &str) -> u64 {
 }
 
 impl Environment {
+    /// A new window's state of an environment that remembers `memory`.
+    pub fn continuing(memory: Arc<EnvironmentMemory>) -> Self {
+        Environment {
+            memory,
+            ..Environment::default()
+        }
+    }
+
     /// The slot and state of service `namespace`/`name`, created while the
     /// environment holds fewer than `limits.max_services`.
     pub fn service(
@@ -70,7 +103,8 @@ impl Environment {
             return None;
         }
         let i = index.slots.len() as u32;
-        let state = Arc::new(Mutex::new(ServiceState::new(namespace, name)));
+        let cumulative = self.memory.cumulative(hash, limits);
+        let state = Arc::new(Mutex::new(ServiceState::new(namespace, name, cumulative)));
         index.slots.push(ServiceSlot {
             namespace: namespace.into(),
             name: name.into(),

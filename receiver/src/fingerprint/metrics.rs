@@ -2,8 +2,11 @@
 //! attribute keys with value cardinality, series cardinality, and the request
 //! counts of request-duration histograms (for the inferred sampling rate).
 
+use std::sync::Arc;
+
 use hashbrown::HashMap;
 use otel_parity_proto::v1 as pb;
+use parking_lot::Mutex;
 
 use super::attributes::{key_hash, key_value, pair_hash, set_hash, value_hash};
 use super::service::ServiceState;
@@ -81,19 +84,34 @@ struct CumulativeCount {
     count: u64,
 }
 
+/// The last cumulative count of each request-duration series of one service,
+/// by (instance, metric, attributes). It outlives windows: the first point
+/// of a new window is a delta from the last point of the previous one, not a
+/// count since the process started.
+#[derive(Debug, Default)]
+pub struct CumulativeCounts(Mutex<HashMap<u64, CumulativeCount>>);
+
 /// A service's metrics.
 #[derive(Debug, Default)]
 pub struct MetricsState {
     shapes: CappedTable<MetricState>,
     /// Requests counted per entry of `REQUEST_DURATION_METRICS`.
     request_counts: [u64; 3],
-    /// Cumulative request-duration series by (instance, metric, attributes).
-    cumulative: HashMap<u64, CumulativeCount>,
+    /// Shared with the service's states in later windows.
+    cumulative: Arc<CumulativeCounts>,
     /// Reused buffer for a histogram point's bounds.
     bounds: Vec<f64>,
 }
 
 impl MetricsState {
+    /// A service's metrics state continuing `cumulative` from earlier windows.
+    pub fn continuing(cumulative: Arc<CumulativeCounts>) -> Self {
+        MetricsState {
+            cumulative,
+            ..MetricsState::default()
+        }
+    }
+
     /// Requests over the window, from the preferred request-duration metric.
     pub fn request_count(&self) -> u64 {
         self.request_counts
@@ -115,7 +133,7 @@ impl MetricsState {
                         .sum::<usize>()
             })
             .sum::<usize>()
-            + self.cumulative.capacity() * std::mem::size_of::<(u64, CumulativeCount)>()
+            + self.cumulative.0.lock().capacity() * std::mem::size_of::<(u64, CumulativeCount)>()
     }
 
     /// Metric shapes by name.
@@ -298,6 +316,9 @@ fn observe_metric(
         None
     };
     let attributes = attributes_field(kind);
+    // Locked once per request-duration metric, not per point.
+    let cumulative = Arc::clone(&metrics.cumulative);
+    let mut cumulative = request_metric.map(|_| cumulative.0.lock());
     for point in children(data, field::metric_data::DATA_POINTS) {
         let mut pairs = 0u64;
         let mut start_time = 0;
@@ -351,19 +372,12 @@ fn observe_metric(
         if kind == HISTOGRAM {
             observe_layout(shape, &metrics.bounds, limits, overflow);
         }
-        if let Some(index) = request_metric {
+        if let (Some(index), Some(cumulative)) = (request_metric, cumulative.as_mut()) {
             let requests = match temporality {
                 DELTA => count,
                 CUMULATIVE => {
                     let key = pair_hash(instance_hash ^ index as u64, series);
-                    cumulative_delta(
-                        &mut metrics.cumulative,
-                        key,
-                        start_time,
-                        count,
-                        limits,
-                        overflow,
-                    )
+                    cumulative_delta(cumulative, key, start_time, count, limits, overflow)
                 }
                 _ => 0,
             };

@@ -34,7 +34,7 @@ pub use self::resource::{ALLOWED_VALUE_KEYS, UNKNOWN_SERVICE};
 pub use self::sampling::{Threshold, threshold_from_tracestate};
 
 use self::edges::SpanRecord;
-use self::environment::Environment;
+use self::environment::{Environment, EnvironmentMemory};
 use self::resource::ResourceView;
 use crate::Signal;
 use crate::limits::Limits;
@@ -139,6 +139,8 @@ const WINDOW_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Fingerprinter {
     config: EngineConfig,
     window: RwLock<Window>,
+    /// What each environment remembers across windows.
+    memories: RwLock<HashMap<Box<str>, Arc<EnvironmentMemory>>>,
     /// What the receiver was sent over its lifetime (not per window).
     received: [SignalCounters; 3],
     next_request: AtomicU64,
@@ -165,6 +167,7 @@ impl Fingerprinter {
         Fingerprinter {
             config,
             window: RwLock::new(Window::starting_now()),
+            memories: RwLock::new(HashMap::new()),
             received: Default::default(),
             next_request: AtomicU64::new(0),
         }
@@ -299,7 +302,22 @@ impl Fingerprinter {
         if window.environments.len() >= self.config.limits.max_environments {
             return None;
         }
-        let env = Arc::new(Environment::default());
+        let memory = {
+            let mut memories = self.memories.write();
+            match memories.get(name) {
+                Some(memory) => Arc::clone(memory),
+                // Past the cap, a window's environment remembers nothing.
+                None if memories.len() >= self.config.limits.max_environments => {
+                    Arc::new(EnvironmentMemory::default())
+                }
+                None => {
+                    let memory = Arc::new(EnvironmentMemory::default());
+                    memories.insert(name.into(), Arc::clone(&memory));
+                    memory
+                }
+            }
+        };
+        let env = Arc::new(Environment::continuing(memory));
         window.environments.insert(name.into(), Arc::clone(&env));
         Some(env)
     }

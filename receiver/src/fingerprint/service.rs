@@ -1,9 +1,11 @@
 //! One service's fingerprint state within an environment.
 
+use std::sync::Arc;
+
 use otel_parity_proto::v1 as pb;
 
 use super::logs::LogsState;
-use super::metrics::MetricsState;
+use super::metrics::{CumulativeCounts, MetricsState};
 use super::resource::{ResourceState, ResourceView};
 use super::sampling::SamplingState;
 use super::traces::TracesState;
@@ -28,13 +30,14 @@ pub struct ServiceState {
 }
 
 impl ServiceState {
-    /// An empty state for service `namespace`/`name`.
-    pub fn new(namespace: &str, name: &str) -> Self {
+    /// An empty state for service `namespace`/`name`, continuing the
+    /// service's cumulative request counts from earlier windows.
+    pub fn new(namespace: &str, name: &str, cumulative: Arc<CumulativeCounts>) -> Self {
         ServiceState {
             namespace: namespace.into(),
             name: name.into(),
             resource: ResourceState::default(),
-            metrics: MetricsState::default(),
+            metrics: MetricsState::continuing(cumulative),
             traces: TracesState::default(),
             sampling: SamplingState::default(),
             logs: LogsState::default(),

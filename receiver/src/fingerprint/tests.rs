@@ -661,3 +661,32 @@ fn windows_taken_while_requests_arrive_lose_and_double_count_nothing() {
     assert!(engine.snapshot().environments.is_empty());
     assert_eq!(engine.snapshot().received["traces"].items, 4 * 200 * 50);
 }
+
+#[test]
+fn cumulative_request_counts_continue_across_windows() {
+    let engine = engine();
+    let send = |count| {
+        let request = metrics(
+            "cart",
+            vec![request_duration(vec![duration_histogram(
+                count, 100, "/cart",
+            )])],
+        );
+        engine
+            .ingest(Signal::Metrics, &request, request.len())
+            .unwrap();
+    };
+    let requests = |window: &pb::Snapshot| {
+        service(window, "staging", "shop/cart")
+            .sampling
+            .as_ref()
+            .unwrap()
+            .request_metric_count
+    };
+    send(10);
+    let first = engine.take_window();
+    send(25);
+    send(31);
+    let second = engine.take_window();
+    assert_eq!((requests(&first), requests(&second)), (10, 21));
+}

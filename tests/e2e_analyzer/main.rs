@@ -1,0 +1,16 @@
+//! End-to-end tests of the analyzer through the real binary: the demo's
+//! report, `/metrics` checked by a real `promtool`, and bad input on the HTTP
+//! API and the push port.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../e2e_bad_input/grpc.rs"]
+mod grpc;
+#[path = "../e2e_bad_input/http.rs"]
+mod http;
+
+mod api;
+mod demo;
+mod push;
+mod server;
