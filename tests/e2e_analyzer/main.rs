@@ -5,8 +5,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+// Shared clients: this crate uses only part of them.
+#[allow(dead_code)]
 #[path = "../e2e_bad_input/grpc.rs"]
 mod grpc;
+#[allow(dead_code)]
 #[path = "../e2e_bad_input/http.rs"]
 mod http;
 

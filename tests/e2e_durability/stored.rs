@@ -1,0 +1,85 @@
+//! Reading back what the store holds, as a [`Tally`] comparable with what the receivers
+//! acknowledged, and a readable difference between two tallies.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use otel_parity_analyzer::store::{MergedFingerprint, Store};
+
+use crate::traffic::{OperationCount, ServiceCount, Tally};
+
+/// Every push of `env` in the store, merged; panics when there is none.
+pub fn merged(store: &Store, env: &str) -> MergedFingerprint {
+    store
+        .fingerprint(env, 0, u64::MAX)
+        .unwrap_or_else(|e| panic!("cannot merge the stored pushes of {env}: {e}"))
+        .unwrap_or_else(|| panic!("the store holds no push of environment {env}"))
+}
+
+/// The span counts of a merged fingerprint, per operation, and the trace ingestion (spans,
+/// requests) per service.
+pub fn tally_of(merged: &MergedFingerprint) -> Tally {
+    let mut tally = Tally::default();
+    for (key, service) in &merged.fingerprint.services {
+        for op in &service.span_operations {
+            let count = tally
+                .operations
+                .entry((key.clone(), op.name.clone(), op.kind))
+                .or_default();
+            count.spans += op.spans;
+            count.errors += op.errors;
+        }
+        let traces = service.ingestion.as_ref().and_then(|i| i.traces.as_ref());
+        if let Some(traces) = traces {
+            let count = tally.services.entry(key.clone()).or_default();
+            count.spans += traces.items;
+            count.requests += traces.requests;
+        }
+    }
+    tally
+}
+
+/// Every line on which `stored` differs from `accepted`, or `None` when they are equal.
+pub fn difference(stored: &Tally, accepted: &Tally) -> Option<String> {
+    let mut out = String::new();
+    let operations: BTreeSet<_> = stored
+        .operations
+        .keys()
+        .chain(accepted.operations.keys())
+        .collect();
+    for key in operations {
+        let s = stored.operations.get(key).copied().unwrap_or_default();
+        let a = accepted.operations.get(key).copied().unwrap_or_default();
+        if s != a {
+            let (service, name, kind) = key;
+            let OperationCount { spans, errors } = s;
+            let _ = writeln!(
+                out,
+                "  {service} {name:?} (kind {kind}): stored {spans} spans / {errors} errors, \
+                 acknowledged {} / {} ({:+} spans)",
+                a.spans,
+                a.errors,
+                spans as i64 - a.spans as i64
+            );
+        }
+    }
+    let services: BTreeSet<_> = stored
+        .services
+        .keys()
+        .chain(accepted.services.keys())
+        .collect();
+    for key in services {
+        let s = stored.services.get(key).copied().unwrap_or_default();
+        let a = accepted.services.get(key).copied().unwrap_or_default();
+        if s != a {
+            let ServiceCount { spans, requests } = s;
+            let _ = writeln!(
+                out,
+                "  {key} ingestion: stored {spans} spans in {requests} requests, acknowledged \
+                 {} in {}",
+                a.spans, a.requests
+            );
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
