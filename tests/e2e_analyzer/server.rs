@@ -12,7 +12,6 @@ pub struct Running {
     child: Child,
     pub http: SocketAddr,
     pub push: SocketAddr,
-    pub otlp_grpc: SocketAddr,
     _dir: ScratchDir,
 }
 
@@ -49,7 +48,6 @@ impl Running {
             child,
             http: addr(http),
             push: addr(push),
-            otlp_grpc: addr(grpc),
             _dir: dir,
         };
         running.wait_for(|r| {
@@ -86,7 +84,6 @@ impl Running {
             child,
             http: addr(http),
             push: addr(push),
-            otlp_grpc: addr(0),
             _dir: dir,
         };
         assert!(
