@@ -211,10 +211,14 @@ fn cardinality(
         pair.base_env()
     );
     if let Some((key, kb, kc)) = fastest_growing_key(base, cand) {
+        let in_baseline = if base.attribute_keys.contains_key(key) {
+            format!("≈{kb:.0} in {}", pair.base_env())
+        } else {
+            format!("absent in {}", pair.base_env())
+        };
         message.push_str(&format!(
-            "; label {key} has ≈{kc:.0} values in {}, ≈{kb:.0} in {}",
-            pair.cand_env(),
-            pair.base_env()
+            "; label {key} has ≈{kc:.0} values in {}, {in_baseline}",
+            pair.cand_env()
         ));
     }
     out.push(pair.finding(

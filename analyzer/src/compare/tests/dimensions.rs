@@ -495,6 +495,31 @@ fn unit_difference_names_both_units_and_environments() {
 }
 
 #[test]
+fn cardinality_message_says_a_candidate_only_label_is_absent_in_the_baseline() {
+    let report = prod_vs(
+        |s| {
+            let m = metric(s, "shop/frontend", "http.server.request.duration");
+            m.series = 6000.0;
+            m.keys.push(("user.id", 5000.0));
+        },
+        staging_scale(),
+    );
+    let finding = find(&report, Cardinality, "http.server.request.duration");
+    assert!(
+        finding.message.contains("label user.id has ≈"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding
+            .message
+            .ends_with("values in staging, absent in prod"),
+        "{}",
+        finding.message
+    );
+}
+
+#[test]
 fn identical_environments_have_no_findings() {
     let prod = build(&shop(), Scale::prod());
     let report = compare_envs(&prod, &prod.clone(), &CompareOptions::new(today()));

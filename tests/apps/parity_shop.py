@@ -1,0 +1,840 @@
+#!/usr/bin/env python3
+"""A multi-service shop for the parity tests, instrumented with the real Python SDK.
+
+Six services of the OpenTelemetry demo's shape run in one process, each as --instances
+instances with their own resource (service.instance.id) and their own tracer, meter and
+logger providers, exporting over OTLP/gRPC or OTLP/HTTP:
+
+    frontend  GET /api/checkout (SERVER)
+      ├─ GET /cart (CLIENT)        → cart      GET /cart (SERVER)
+      └─ POST /checkout (CLIENT)   → checkout  POST /checkout (SERVER)
+                                       ├─ prepare order (INTERNAL)
+                                       ├─ POST /quote (CLIENT)  → shipping POST /quote (SERVER)
+                                       └─ POST /charge (CLIENT) → payment  POST /charge (SERVER)
+    recommendation  GET /api/recommendations (SERVER), a trace of its own per request
+
+Trace context crosses services as over the network: the client injects W3C TraceContext
+headers (traceparent and tracestate) into a dict, the server extracts them. Every service
+records `http.server.request.duration` (explicit buckets) and log records (with the trace
+context of the span they are written in; all but the frontend's name an `event.name`).
+
+Sampling is OpenTelemetry's consistent probability sampling: a root span is kept when the
+56 lowest bits of its trace id (the randomness) are at least the threshold T, and T is
+written to the tracestate as `ot=th:T`; children follow their parent's decision.
+--sampling-threshold c keeps 25% of traces, 0 keeps all.
+
+--drift NAME (repeatable) plants one difference of the kind a staging environment drifts
+into; without any, every environment emits the same telemetry per request. The PLANTS table
+of tests/e2e_parity/planted.rs lists the findings each drift must produce: keep the two in step.
+
+At exit the script prints a JSON summary: per service, requests served, spans, log records
+and metric data points its exporters sent (and failed to send), and how many root spans its
+sampler kept and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+
+from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import SpanKind, Status, StatusCode, TraceState
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+NAMESPACE = "shop"
+
+SERVICES = ["frontend", "cart", "checkout", "shipping", "payment", "recommendation"]
+
+# service.version per service; the `service-version` drift gives staging's frontend the
+# next release candidate.
+SERVICE_VERSIONS = {
+    "frontend": "2.3.1",
+    "cart": "1.12.0",
+    "checkout": "1.8.0",
+    "shipping": "0.4.2",
+    "payment": "0.9.4",
+    "recommendation": "3.0.0",
+}
+NEXT_FRONTEND_VERSION = "2.4.0-rc.1"
+
+# The version of the shop's own instrumentation scopes (one per service, shared by its
+# tracer, meter and logger), independent of service.version.
+INSTRUMENTATION_VERSION = "1.4.0"
+
+# The request-duration buckets the semantic conventions recommend for HTTP servers.
+REQUEST_DURATION_BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+# Every ERROR_EVERY-th charge (i % ERROR_EVERY == ERROR_EVERY - 1) fails in payment.
+ERROR_EVERY = 5
+
+PAYMENT_METHODS = ["credit_card", "paypal", "gift_card"]
+CURRENCIES = ["USD", "EUR"]
+PRODUCT_CATEGORIES = ["books", "kitchen", "garden", "toys"]
+
+# Items each cart request adds to `app.cart.items.added`; under the `cardinality` drift each
+# is added for a different user.id, so that N requests give N * CART_ITEMS series.
+CART_ITEMS = 100
+
+# What each drift plants in the environment that runs with it (tests/e2e_parity expects one
+# finding per drift; see there for the severities the comparison gives them).
+DRIFTS = {
+    "services": "recommendation is not deployed",
+    "missing-traces": "shipping's tracer provider has no span processor: no spans leave it",
+    "metric-unit": "checkout's app.orders.placed has unit 1 instead of {order}",
+    "label-key": "payment's app.payments.processed loses its app.currency attribute",
+    "cardinality": "cart's app.cart.items.added gets a user.id attribute (a value per item)",
+    "span-operation": "checkout no longer creates its `prepare order` INTERNAL span",
+    "span-attribute": "payment's POST /charge SERVER span loses http.route",
+    "edge": "frontend's GET /cart CLIENT span starts with an empty context (a new root)",
+    "propagation": "checkout ignores the incoming traceparent: its SERVER spans are roots",
+    "log-event": "payment's `payment.charged` log records lose their event.name",
+    "runtime-version": "cart reports a newer process.runtime.version",
+    "service-version": "frontend runs the next release (service.version)",
+    "chatty-cart": "cart writes three times as many log records per request",
+}
+
+PROPAGATOR = TraceContextTextMapPropagator()
+
+# 2^56: thresholds and trace randomness are 56-bit values.
+RANDOMNESS_BITS = 56
+THRESHOLD_DIGITS = 14
+
+
+class SeededIdGenerator(IdGenerator):
+    """Random trace and span ids from a seeded generator, shared by every provider of the
+    process, so that a run (and which traces the sampler keeps) can be repeated."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def generate_span_id(self) -> int:
+        with self._lock:
+            span_id = self._random.getrandbits(64)
+            while span_id == trace.INVALID_SPAN_ID:
+                span_id = self._random.getrandbits(64)
+            return span_id
+
+    def generate_trace_id(self) -> int:
+        with self._lock:
+            trace_id = self._random.getrandbits(128)
+            while trace_id == trace.INVALID_TRACE_ID:
+                trace_id = self._random.getrandbits(128)
+            return trace_id
+
+    def is_trace_id_random(self) -> bool:
+        # All 128 bits are random: W3C Trace Context level 2's random flag may be set.
+        return True
+
+
+def threshold_value(threshold: str) -> int:
+    """A `th` value (1-14 hex digits, padded right with zeros) as a 56-bit integer."""
+    if not 1 <= len(threshold) <= THRESHOLD_DIGITS:
+        raise ValueError(f"threshold {threshold!r} must have 1 to {THRESHOLD_DIGITS} hex digits")
+    return int(threshold.ljust(THRESHOLD_DIGITS, "0"), 16)
+
+
+class ConsistentProbabilitySampler(Sampler):
+    """OpenTelemetry's consistent probability sampler, parent-based.
+
+    A root span is sampled when the trace's randomness R (the 56 least significant bits of
+    the trace id) satisfies R >= T, so that every service deciding on the same trace decides
+    alike, and T is recorded in the `ot` tracestate entry as `th:T`; the span's adjusted
+    count is then 2^56 / (2^56 - T). A child follows its parent's decision and keeps its
+    parent's tracestate, as ParentBased samplers do.
+    """
+
+    def __init__(self, threshold: str, decisions: Counter) -> None:
+        self._threshold = threshold.lower().rstrip("0") or "0"
+        self._value = threshold_value(threshold)
+        self._decisions = decisions
+
+    def should_sample(
+        self,
+        parent_context,
+        trace_id,
+        name,
+        kind=None,
+        attributes=None,
+        links=None,
+        trace_state=None,
+    ) -> SamplingResult:
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if parent.is_valid:
+            decision = Decision.RECORD_AND_SAMPLE if parent.trace_flags.sampled else Decision.DROP
+            return SamplingResult(decision, attributes if decision.is_sampled() else None, parent.trace_state)
+        randomness = trace_id & ((1 << RANDOMNESS_BITS) - 1)
+        sampled = randomness >= self._value
+        self._decisions["root spans sampled" if sampled else "root spans dropped"] += 1
+        if not sampled:
+            return SamplingResult(Decision.DROP, None, trace_state)
+        return SamplingResult(
+            Decision.RECORD_AND_SAMPLE, attributes, self._stamp(trace_state or TraceState())
+        )
+
+    def _stamp(self, trace_state: TraceState) -> TraceState:
+        """Sets the `th` sub-key of the `ot` tracestate entry, keeping its other sub-keys."""
+        ot_value = trace_state.get("ot")
+        if ot_value is None:
+            return trace_state.add("ot", f"th:{self._threshold}")
+        others = [part for part in ot_value.split(";") if part and not part.startswith("th:")]
+        return trace_state.update("ot", ";".join([f"th:{self._threshold}", *others]))
+
+    def get_description(self) -> str:
+        return f"ConsistentProbabilitySampler{{th:{self._threshold}}}"
+
+
+class ExportTally:
+    """What one service's exporters reported, over all its instances: items sent and items
+    that failed, per signal, and spans sent by name."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent: Counter[str] = Counter()
+        self.failed: Counter[str] = Counter()
+        self.spans_by_name: Counter[str] = Counter()
+
+    def record(self, signal: str, items: int, ok: bool) -> None:
+        with self._lock:
+            (self.sent if ok else self.failed)[signal] += items
+
+    def record_spans(self, spans) -> None:
+        with self._lock:
+            for span in spans:
+                self.spans_by_name[f"{span.name} ({span.kind.name.lower()})"] += 1
+
+
+def _succeeded(result) -> bool:
+    # Span, metric and log export results are three enums; all name success SUCCESS.
+    return getattr(result, "name", None) == "SUCCESS"
+
+
+class TallyingSpanExporter(SpanExporter):
+    """Delegates to an OTLP span exporter and tallies what it sent."""
+
+    def __init__(self, inner: SpanExporter, tally: ExportTally) -> None:
+        self._inner = inner
+        self._tally = tally
+
+    def export(self, spans):
+        result = self._inner.export(spans)
+        ok = _succeeded(result)
+        self._tally.record("spans", len(spans), ok)
+        if ok:
+            self._tally.record_spans(spans)
+        return result
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+class TallyingMetricExporter(MetricExporter):
+    """Delegates to an OTLP metric exporter and tallies the data points it sent."""
+
+    def __init__(self, inner: MetricExporter, tally: ExportTally) -> None:
+        super().__init__(
+            preferred_temporality=inner._preferred_temporality,
+            preferred_aggregation=inner._preferred_aggregation,
+        )
+        self._inner = inner
+        self._tally = tally
+
+    def export(self, metrics_data, timeout_millis: float = 10_000, **kwargs):
+        result = self._inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
+        points = sum(
+            len(metric.data.data_points)
+            for resource_metrics in metrics_data.resource_metrics
+            for scope_metrics in resource_metrics.scope_metrics
+            for metric in scope_metrics.metrics
+        )
+        self._tally.record("metric_points", points, _succeeded(result))
+        return result
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self._inner.force_flush(timeout_millis=timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs) -> None:
+        self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
+
+
+class TallyingLogExporter(LogRecordExporter):
+    """Delegates to an OTLP log exporter and tallies the records it sent."""
+
+    def __init__(self, inner: LogRecordExporter, tally: ExportTally) -> None:
+        self._inner = inner
+        self._tally = tally
+
+    def export(self, batch):
+        result = self._inner.export(batch)
+        self._tally.record("logs", len(batch), _succeeded(result))
+        return result
+
+    def shutdown(self):
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+def make_exporters(args):
+    """Returns (span, metric, log) OTLP exporters of the chosen protocol family."""
+    timeout = args.export_timeout
+    if args.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        endpoint = args.endpoint_grpc
+        return (
+            OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=timeout),
+            OTLPMetricExporter(endpoint=endpoint, insecure=True, timeout=timeout),
+            OTLPLogExporter(endpoint=endpoint, insecure=True, timeout=timeout),
+        )
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    base = args.endpoint_http.rstrip("/")
+    return (
+        OTLPSpanExporter(endpoint=f"{base}/v1/traces", timeout=timeout),
+        OTLPMetricExporter(endpoint=f"{base}/v1/metrics", timeout=timeout),
+        OTLPLogExporter(endpoint=f"{base}/v1/logs", timeout=timeout),
+    )
+
+
+def runtime_version(args, name: str) -> str:
+    """process.runtime.version as the service reports it."""
+    if name == "cart" and "runtime-version" in args.drift:
+        # A newer interpreter image than the one actually running.
+        return f"{sys.version_info.major}.{sys.version_info.minor + 1}.0"
+    return platform.python_version()
+
+
+# Queues large enough that no span or log record is ever dropped for lack of room: the
+# tests compare volumes per request.
+MAX_QUEUE_SIZE = 1_000_000
+
+
+class Instance:
+    """One instance of a service: its resource, providers, instruments and logger."""
+
+    def __init__(self, name: str, args, tally: ExportTally, ids: IdGenerator, decisions: Counter):
+        version = SERVICE_VERSIONS[name]
+        if name == "frontend" and "service-version" in args.drift:
+            version = NEXT_FRONTEND_VERSION
+        self.resource = Resource.create(
+            {
+                "service.name": name,
+                "service.namespace": NAMESPACE,
+                "service.version": version,
+                "service.instance.id": str(uuid.uuid4()),
+                "deployment.environment.name": args.environment,
+                "process.runtime.name": platform.python_implementation().lower(),
+                "process.runtime.version": runtime_version(args, name),
+            }
+        )
+        span_exporter, metric_exporter, log_exporter = make_exporters(args)
+        export_timeout_millis = args.export_timeout * 1000
+
+        self.tracer_provider = TracerProvider(
+            resource=self.resource,
+            sampler=ConsistentProbabilitySampler(args.sampling_threshold, decisions),
+            id_generator=ids,
+            shutdown_on_exit=False,
+        )
+        if not (name == "shipping" and "missing-traces" in args.drift):
+            self.tracer_provider.add_span_processor(
+                BatchSpanProcessor(
+                    TallyingSpanExporter(span_exporter, tally),
+                    max_queue_size=MAX_QUEUE_SIZE,
+                    schedule_delay_millis=200,
+                    export_timeout_millis=export_timeout_millis,
+                )
+            )
+        scope = f"{NAMESPACE}.{name}"
+        self.tracer = self.tracer_provider.get_tracer(scope, INSTRUMENTATION_VERSION)
+
+        self.meter_provider = MeterProvider(
+            resource=self.resource,
+            metric_readers=[
+                PeriodicExportingMetricReader(
+                    TallyingMetricExporter(metric_exporter, tally),
+                    export_interval_millis=500,
+                    export_timeout_millis=export_timeout_millis,
+                )
+            ],
+            views=[
+                View(
+                    instrument_name="http.server.request.duration",
+                    aggregation=ExplicitBucketHistogramAggregation(
+                        boundaries=REQUEST_DURATION_BOUNDARIES
+                    ),
+                )
+            ],
+            shutdown_on_exit=False,
+        )
+        self.meter = self.meter_provider.get_meter(scope, INSTRUMENTATION_VERSION)
+        self.request_duration = self.meter.create_histogram(
+            "http.server.request.duration",
+            unit="s",
+            description="Duration of HTTP server requests.",
+        )
+
+        self.logger_provider = LoggerProvider(resource=self.resource, shutdown_on_exit=False)
+        self.logger_provider.add_log_record_processor(
+            BatchLogRecordProcessor(
+                TallyingLogExporter(log_exporter, tally),
+                max_queue_size=MAX_QUEUE_SIZE,
+                schedule_delay_millis=200,
+                export_timeout_millis=export_timeout_millis,
+            )
+        )
+        self.logger = self.logger_provider.get_logger(scope, INSTRUMENTATION_VERSION)
+
+    def flush_spans(self) -> None:
+        self.tracer_provider.force_flush()
+
+    def flush(self) -> None:
+        self.tracer_provider.force_flush()
+        self.logger_provider.force_flush()
+        self.meter_provider.force_flush()
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.logger_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+class Service:
+    """A service's instances; request i is served by instance i % len(instances)."""
+
+    def __init__(self, name: str, args, ids: IdGenerator) -> None:
+        self.name = name
+        self.tally = ExportTally()
+        self.decisions: Counter[str] = Counter()
+        self.instances = [
+            Instance(name, args, self.tally, ids, self.decisions) for _ in range(args.instances)
+        ]
+        self.logs_per_request = args.logs_per_request
+        if name == "cart" and "chatty-cart" in args.drift:
+            self.logs_per_request *= 3
+        self.requests = 0
+        self.logs_emitted = 0
+        self.current = self.instances[0]
+
+    def serve(self, i: int) -> Instance:
+        """The instance that serves request i (and counts the request)."""
+        self.current = self.instances[i % len(self.instances)]
+        self.requests += 1
+        return self.current
+
+    def server_span(self, name: str, parent: Context, attributes: dict):
+        return self.current.tracer.start_as_current_span(
+            name,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+
+    def client_span(self, name: str, attributes: dict, context: Context | None = None):
+        return self.current.tracer.start_as_current_span(
+            name, context=context, kind=SpanKind.CLIENT, attributes=attributes
+        )
+
+    def internal_span(self, name: str, attributes: dict):
+        return self.current.tracer.start_as_current_span(name, attributes=attributes)
+
+    def record_request(self, method: str, route: str, status_code: int, started: float) -> None:
+        self.current.request_duration.record(
+            time.perf_counter() - started,
+            {
+                "http.request.method": method,
+                "http.route": route,
+                "http.response.status_code": status_code,
+            },
+        )
+
+    def log(self, severity: SeverityNumber, text: str, body: str, attributes: dict) -> None:
+        """Writes logs_per_request records in the current (span) context."""
+        for _ in range(self.logs_per_request):
+            self.current.logger.emit(
+                severity_number=severity,
+                severity_text=text,
+                body=body,
+                attributes=attributes,
+            )
+            self.logs_emitted += 1
+
+    def summary(self) -> dict:
+        return {
+            "key": f"{NAMESPACE}/{self.name}",
+            "instances": len(self.instances),
+            "requests": self.requests,
+            "logs_emitted": self.logs_emitted,
+            "sampler": dict(sorted(self.decisions.items())),
+            "spans_sent_by_operation": dict(sorted(self.tally.spans_by_name.items())),
+            "sent": dict(sorted(self.tally.sent.items())),
+            "failed": dict(sorted(self.tally.failed.items())),
+        }
+
+
+def incoming(headers: dict, drop: bool) -> Context:
+    """The context a server continues: extracted from the request's headers, or (when the
+    service does not propagate) a fresh one, which makes its span a root."""
+    return Context() if drop else PROPAGATOR.extract(headers)
+
+
+def outgoing() -> dict:
+    """The headers a client sends: the current context as traceparent/tracestate."""
+    headers: dict = {}
+    PROPAGATOR.inject(headers)
+    return headers
+
+
+class Shop:
+    def __init__(self, args) -> None:
+        self.drift = set(args.drift)
+        ids = SeededIdGenerator(args.seed)
+        names = [n for n in SERVICES if not (n == "recommendation" and "services" in self.drift)]
+        self.services = {name: Service(name, args, ids) for name in names}
+        self.frontend = self.services["frontend"]
+        self.cart = self.services["cart"]
+        self.checkout = self.services["checkout"]
+        self.shipping = self.services["shipping"]
+        self.payment = self.services["payment"]
+        self.recommendation = self.services.get("recommendation")
+        self.flush_per_request = args.flush_per_request
+
+        orders_unit = "1" if "metric-unit" in self.drift else "{order}"
+        self.orders_placed = [
+            instance.meter.create_counter(
+                "app.orders.placed", unit=orders_unit, description="Orders placed."
+            )
+            for instance in self.checkout.instances
+        ]
+        self.payments_processed = [
+            instance.meter.create_counter(
+                "app.payments.processed", unit="{payment}", description="Charges attempted."
+            )
+            for instance in self.payment.instances
+        ]
+        self.cart_items_added = [
+            instance.meter.create_counter(
+                "app.cart.items.added", unit="{item}", description="Items added to carts."
+            )
+            for instance in self.cart.instances
+        ]
+
+    def storefront(self, i: int) -> None:
+        """frontend: GET /api/checkout, which shows the cart and checks out."""
+        self.frontend.serve(i)
+        started = time.perf_counter()
+        attributes = {
+            "http.request.method": "GET",
+            "url.path": "/api/checkout",
+            "url.scheme": "https",
+            "http.route": "/api/checkout",
+            "server.address": "shop.example.com",
+            "server.port": 443,
+            "client.address": f"203.0.113.{i % 250 + 1}",
+            "user_agent.original": "Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0",
+        }
+        with self.frontend.server_span("GET /api/checkout", Context(), attributes) as span:
+            # Under the `edge` drift the cart call is not parented to the request's span.
+            cart_context = Context() if "edge" in self.drift else None
+            cart_attributes = {
+                "http.request.method": "GET",
+                "server.address": "cart",
+                "server.port": 8080,
+                "url.full": "http://cart:8080/cart",
+            }
+            with self.frontend.client_span("GET /cart", cart_attributes, cart_context) as client:
+                status = self.cart_request(i, outgoing())
+                client.set_attribute("http.response.status_code", status)
+            checkout_attributes = {
+                "http.request.method": "POST",
+                "server.address": "checkout",
+                "server.port": 8080,
+                "url.full": "http://checkout:8080/checkout",
+            }
+            with self.frontend.client_span("POST /checkout", checkout_attributes) as client:
+                status = self.checkout_request(i, outgoing())
+                client.set_attribute("http.response.status_code", status)
+            self.frontend.log(SeverityNumber.INFO, "INFO", "storefront checkout served", {})
+            span.set_attribute("http.response.status_code", 200)
+        self.frontend.record_request("GET", "/api/checkout", 200, started)
+
+    def cart_request(self, i: int, headers: dict) -> int:
+        """cart: GET /cart."""
+        instance = self.cart.serve(i)
+        started = time.perf_counter()
+        attributes = {
+            "http.request.method": "GET",
+            "url.path": "/cart",
+            "url.scheme": "http",
+            "http.route": "/cart",
+            "server.address": "cart",
+            "server.port": 8080,
+        }
+        with self.cart.server_span("GET /cart", incoming(headers, False), attributes) as span:
+            counter = self.cart_items_added[self.cart.instances.index(instance)]
+            category = PRODUCT_CATEGORIES[i % len(PRODUCT_CATEGORIES)]
+            if "cardinality" in self.drift:
+                for item in range(CART_ITEMS):
+                    user = f"user-{i * CART_ITEMS + item:06d}"
+                    counter.add(1, {"app.product.category": category, "user.id": user})
+            else:
+                counter.add(CART_ITEMS, {"app.product.category": category})
+            self.cart.log(
+                SeverityNumber.INFO, "INFO", "cart viewed", {"event.name": "cart.viewed"}
+            )
+            span.set_attribute("http.response.status_code", 200)
+        self.cart.record_request("GET", "/cart", 200, started)
+        return 200
+
+    def checkout_request(self, i: int, headers: dict) -> int:
+        """checkout: POST /checkout: prepares the order, quotes shipping, charges payment."""
+        instance = self.checkout.serve(i)
+        started = time.perf_counter()
+        method = PAYMENT_METHODS[i % len(PAYMENT_METHODS)]
+        currency = CURRENCIES[i % len(CURRENCIES)]
+        attributes = {
+            "http.request.method": "POST",
+            "url.path": "/checkout",
+            "url.scheme": "http",
+            "http.route": "/checkout",
+            "server.address": "checkout",
+            "server.port": 8080,
+        }
+        parent = incoming(headers, "propagation" in self.drift)
+        with self.checkout.server_span("POST /checkout", parent, attributes) as span:
+            if "span-operation" not in self.drift:
+                with self.checkout.internal_span("prepare order", {"app.order.items": i % 4 + 1}):
+                    pass
+            quote_attributes = {
+                "http.request.method": "POST",
+                "server.address": "shipping",
+                "server.port": 8080,
+                "url.full": "http://shipping:8080/quote",
+            }
+            with self.checkout.client_span("POST /quote", quote_attributes) as client:
+                client.set_attribute("http.response.status_code", self.quote_request(i, outgoing()))
+            charge_attributes = {
+                "http.request.method": "POST",
+                "server.address": "payment",
+                "server.port": 8080,
+                "url.full": "http://payment:8080/charge",
+            }
+            with self.checkout.client_span("POST /charge", charge_attributes) as client:
+                status = self.charge_request(i, outgoing(), method, currency)
+                client.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    client.set_attribute("error.type", str(status))
+                    client.set_status(Status(StatusCode.ERROR))
+            # A failed charge is retried asynchronously: the order is placed either way.
+            counter = self.orders_placed[self.checkout.instances.index(instance)]
+            counter.add(1, {"app.payment.method": method})
+            self.checkout.log(
+                SeverityNumber.INFO,
+                "INFO",
+                f"order order-{i:05d} placed",
+                {"event.name": "order.placed", "app.payment.method": method},
+            )
+            span.set_attribute("http.response.status_code", 200)
+        self.checkout.record_request("POST", "/checkout", 200, started)
+        return 200
+
+    def quote_request(self, i: int, headers: dict) -> int:
+        """shipping: POST /quote."""
+        self.shipping.serve(i)
+        started = time.perf_counter()
+        attributes = {
+            "http.request.method": "POST",
+            "url.path": "/quote",
+            "url.scheme": "http",
+            "http.route": "/quote",
+            "server.address": "shipping",
+            "server.port": 8080,
+        }
+        with self.shipping.server_span("POST /quote", incoming(headers, False), attributes) as span:
+            self.shipping.log(
+                SeverityNumber.INFO,
+                "INFO",
+                "shipping quoted",
+                {"event.name": "shipping.quoted", "app.shipping.zip_prefix": f"{i % 90 + 10}"},
+            )
+            span.set_attribute("http.response.status_code", 200)
+        self.shipping.record_request("POST", "/quote", 200, started)
+        return 200
+
+    def charge_request(self, i: int, headers: dict, method: str, currency: str) -> int:
+        """payment: POST /charge; every ERROR_EVERY-th charge fails."""
+        instance = self.payment.serve(i)
+        started = time.perf_counter()
+        attributes = {
+            "http.request.method": "POST",
+            "url.path": "/charge",
+            "url.scheme": "http",
+            "http.route": "/charge",
+            "server.address": "payment",
+            "server.port": 8080,
+            "app.payment.method": method,
+        }
+        if "span-attribute" in self.drift:
+            del attributes["http.route"]
+        with self.payment.server_span("POST /charge", incoming(headers, False), attributes) as span:
+            processed = {"app.payment.method": method, "app.currency": currency}
+            if "label-key" in self.drift:
+                del processed["app.currency"]
+            self.payments_processed[self.payment.instances.index(instance)].add(1, processed)
+            if i % ERROR_EVERY == ERROR_EVERY - 1:
+                span.set_status(Status(StatusCode.ERROR, "card processor timed out"))
+                span.set_attribute("error.type", "PaymentTimeout")
+                self.payment.log(
+                    SeverityNumber.WARN,
+                    "WARN",
+                    f"charge failed: card processor timed out for {method}",
+                    {"event.name": "payment.failed", "app.payment.method": method},
+                )
+                status = 503
+            else:
+                charged = {"app.payment.method": method}
+                if "log-event" not in self.drift:
+                    charged["event.name"] = "payment.charged"
+                self.payment.log(SeverityNumber.INFO, "INFO", "payment charged", charged)
+                status = 200
+            span.set_attribute("http.response.status_code", status)
+        self.payment.record_request("POST", "/charge", status, started)
+        return status
+
+    def recommendations(self, i: int) -> None:
+        """recommendation: GET /api/recommendations, its own trace."""
+        service = self.recommendation
+        service.serve(i)
+        started = time.perf_counter()
+        attributes = {
+            "http.request.method": "GET",
+            "url.path": "/api/recommendations",
+            "url.scheme": "https",
+            "http.route": "/api/recommendations",
+            "server.address": "shop.example.com",
+            "server.port": 443,
+        }
+        with service.server_span("GET /api/recommendations", Context(), attributes) as span:
+            service.log(
+                SeverityNumber.INFO,
+                "INFO",
+                "recommendations served",
+                {"event.name": "recommendation.served"},
+            )
+            span.set_attribute("http.response.status_code", 200)
+        service.record_request("GET", "/api/recommendations", 200, started)
+
+    def run(self, requests: int) -> None:
+        for i in range(requests):
+            self.storefront(i)
+            if self.recommendation is not None:
+                self.recommendations(i)
+            if self.flush_per_request:
+                # Every span of the request leaves at once: the receiver then sees parents
+                # and children in the same window, whatever the window boundaries.
+                for service in self.services.values():
+                    service.current.flush_spans()
+
+    def finish(self) -> None:
+        for service in self.services.values():
+            for instance in service.instances:
+                instance.flush()
+        for service in self.services.values():
+            for instance in service.instances:
+                instance.shutdown()
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint-grpc", default="http://127.0.0.1:4317")
+    parser.add_argument("--endpoint-http", default="http://127.0.0.1:4318")
+    parser.add_argument("--protocol", choices=["grpc", "http"], default="grpc")
+    parser.add_argument("--environment", default="staging")
+    parser.add_argument("--requests", type=int, default=20, help="storefront requests, in all")
+    parser.add_argument("--instances", type=int, default=1, help="instances of every service")
+    parser.add_argument(
+        "--sampling-threshold",
+        default="0",
+        help="consistent probability sampling threshold (th), e.g. c for 25%%, 0 for all",
+    )
+    parser.add_argument(
+        "--logs-per-request",
+        type=int,
+        default=1,
+        help="log records each service writes per request it serves",
+    )
+    parser.add_argument(
+        "--drift", action="append", default=[], choices=sorted(DRIFTS), help="repeatable"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of trace and span ids")
+    parser.add_argument(
+        "--flush-per-request",
+        action="store_true",
+        help="export each request's spans as soon as it completes",
+    )
+    parser.add_argument(
+        "--export-timeout",
+        type=float,
+        default=10.0,
+        help="seconds an export may take, retries included",
+    )
+    args = parser.parse_args(argv)
+    if args.instances < 1 or args.requests < 0 or args.logs_per_request < 1:
+        parser.error("--instances and --logs-per-request must be at least 1, --requests 0")
+    threshold_value(args.sampling_threshold)
+    return args
+
+
+def main(argv) -> int:
+    args = parse_args(argv)
+    shop = Shop(args)
+    started = time.monotonic()
+    shop.run(args.requests)
+    shop.finish()
+    summary = {
+        "protocol": args.protocol,
+        "environment": args.environment,
+        "requests": args.requests,
+        "instances": args.instances,
+        "sampling_threshold": args.sampling_threshold,
+        "drift": sorted(set(args.drift)),
+        "seconds": round(time.monotonic() - started, 3),
+        "services": {name: service.summary() for name, service in shop.services.items()},
+    }
+    json.dump(summary, sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

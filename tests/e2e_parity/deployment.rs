@@ -1,0 +1,243 @@
+//! A two-environment deployment of real processes: one analyzer, a receiver per environment
+//! pushing its windows to it, and tests/apps/parity_shop.py (the Python OpenTelemetry SDK)
+//! feeding each receiver, prod over OTLP/gRPC and staging over OTLP/HTTP.
+
+use std::fmt::Write as _;
+use std::thread;
+
+use serde_json::Value;
+
+use crate::analyzer::AnalyzerProcess;
+use crate::support::{self, ReceiverProcess, run_with_timeout};
+
+/// The analyzer's config: prod is the baseline, evaluated every second over the last hour
+/// (the whole test).
+const ANALYZER_CONFIG: &str = "evaluation:\n  baseline: prod\n  interval: 1s\n  since: 1h\n";
+
+/// How often receivers end a window and push it: several windows per run, so that the
+/// analyzer merges windows as it does in production.
+const PUSH_INTERVAL: &str = "500ms";
+
+/// How long `otel-parity report` may take.
+const REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// One run of parity_shop.py: its command-line options.
+#[derive(Debug, Clone)]
+pub struct Shop {
+    pub requests: u64,
+    pub instances: u64,
+    /// Consistent probability sampling threshold (`th`): "c" keeps 25%, "0" everything.
+    pub threshold: &'static str,
+    pub logs_per_request: u64,
+    pub drifts: Vec<&'static str>,
+    /// Seed of trace and span ids: which traces the sampler keeps is the same every run.
+    pub seed: u64,
+    /// Export every request's spans when it completes (see `run`).
+    pub flush_per_request: bool,
+}
+
+impl Shop {
+    fn args(&self, environment: &str, receiver: &ReceiverProcess) -> Vec<String> {
+        let protocol = if environment == "prod" {
+            "grpc"
+        } else {
+            "http"
+        };
+        let mut args: Vec<String> = [
+            "--protocol",
+            protocol,
+            "--endpoint-grpc",
+            &receiver.grpc_endpoint(),
+            "--endpoint-http",
+            &receiver.http_endpoint(),
+            "--environment",
+            environment,
+        ]
+        .iter()
+        .map(|arg| (*arg).to_owned())
+        .collect();
+        for (flag, value) in [
+            ("--requests", self.requests.to_string()),
+            ("--instances", self.instances.to_string()),
+            ("--sampling-threshold", self.threshold.to_owned()),
+            ("--logs-per-request", self.logs_per_request.to_string()),
+            ("--seed", self.seed.to_string()),
+        ] {
+            args.push(flag.to_owned());
+            args.push(value);
+        }
+        for drift in &self.drifts {
+            args.push("--drift".to_owned());
+            args.push((*drift).to_owned());
+        }
+        if self.flush_per_request {
+            args.push("--flush-per-request".to_owned());
+        }
+        args
+    }
+}
+
+/// What parity_shop.py printed at exit.
+#[derive(Debug, Clone)]
+pub struct ShopSummary(pub Value);
+
+impl ShopSummary {
+    /// A counter of service `name`'s summary at `path`, 0 when absent.
+    pub fn count(&self, name: &str, path: &[&str]) -> u64 {
+        let mut value = &self.0["services"][name];
+        for segment in path {
+            value = &value[*segment];
+        }
+        value.as_u64().unwrap_or(0)
+    }
+
+    /// Services that failed to export anything, with what failed.
+    pub fn export_failures(&self) -> Vec<String> {
+        let Some(services) = self.0["services"].as_object() else {
+            return vec!["the summary has no services".to_owned()];
+        };
+        services
+            .iter()
+            .filter(|(_, s)| s["failed"].as_object().is_some_and(|f| !f.is_empty()))
+            .map(|(name, s)| format!("{name}: {}", s["failed"]))
+            .collect()
+    }
+}
+
+/// The analyzer and the receivers of prod and staging.
+pub struct Deployment {
+    pub analyzer: AnalyzerProcess,
+    prod: ReceiverProcess,
+    staging: ReceiverProcess,
+    /// What each receiver wrote to stderr, kept once they stopped.
+    receiver_logs: String,
+}
+
+impl Deployment {
+    /// Starts the analyzer, then a receiver per environment pushing to it.
+    pub fn start() -> Self {
+        // Build (or find) the venv first: on a new machine that takes a while.
+        support::python_venv();
+        let analyzer = AnalyzerProcess::start(ANALYZER_CONFIG);
+        let push_url = analyzer.push_url();
+        let receiver = |environment: &str| {
+            ReceiverProcess::start(&[
+                "--environment",
+                environment,
+                "--analyzer",
+                &push_url,
+                "--push-interval",
+                PUSH_INTERVAL,
+            ])
+        };
+        let prod = receiver("prod");
+        let staging = receiver("staging");
+        Deployment {
+            analyzer,
+            prod,
+            staging,
+            receiver_logs: String::new(),
+        }
+    }
+
+    /// Runs the shop against both receivers at once, then stops the receivers (SIGTERM: each
+    /// pushes its last window and exits once the analyzer acknowledged it). Returns the
+    /// shop's summaries (prod, staging).
+    pub fn run(&mut self, prod: &Shop, staging: &Shop) -> (ShopSummary, ShopSummary) {
+        let prod_args = prod.args("prod", &self.prod);
+        let staging_args = staging.args("staging", &self.staging);
+        let (prod_summary, staging_summary) = thread::scope(|scope| {
+            let prod = scope.spawn(|| run_shop(&prod_args));
+            let staging = scope.spawn(|| run_shop(&staging_args));
+            let join = |handle: thread::ScopedJoinHandle<'_, ShopSummary>| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            };
+            (join(prod), join(staging))
+        });
+        for receiver in [&mut self.prod, &mut self.staging] {
+            let status = receiver.stop();
+            let stderr = receiver.stderr_tail();
+            assert!(
+                status.success(),
+                "a receiver exited with {status}\n{stderr}"
+            );
+            // A receiver that could not deliver its windows says so (receiver/src/push.rs).
+            assert!(
+                !["not delivered", "window dropped", "refused a push"]
+                    .iter()
+                    .any(|warning| stderr.contains(warning)),
+                "a receiver did not deliver every window to the analyzer\n{stderr}"
+            );
+            self.receiver_logs.push_str(&stderr);
+        }
+        (prod_summary, staging_summary)
+    }
+
+    /// The report as `otel-parity report --analyzer URL --format json` prints it.
+    pub fn report_via_cli(&self) -> Value {
+        let output = run_with_timeout(
+            std::process::Command::new(env!("CARGO_BIN_EXE_otel-parity")).args([
+                "report",
+                "--baseline",
+                "prod",
+                "--candidate",
+                "staging",
+                "--analyzer",
+                &self.analyzer.http_url(),
+                "--format",
+                "json",
+            ]),
+            REPORT_TIMEOUT,
+            "otel-parity report",
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "otel-parity report failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr),
+            self.diagnostics()
+        );
+        serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("otel-parity report --format json printed no JSON ({e}):\n{stdout}")
+        })
+    }
+
+    /// The report from `GET /api/v1/report?baseline=prod&candidate=staging&format=json`.
+    pub fn report_via_api(&self) -> Value {
+        let (status, body) = self
+            .analyzer
+            .get("/api/v1/report?baseline=prod&candidate=staging&format=json");
+        assert_eq!(
+            status,
+            200,
+            "GET /api/v1/report answered {status}: {body}\n{}",
+            self.diagnostics()
+        );
+        serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("the report API answered no JSON ({e}):\n{body}"))
+    }
+
+    /// The analyzer's and receivers' stderr, for failure messages.
+    pub fn diagnostics(&self) -> String {
+        let mut text = self.analyzer.stderr_tail();
+        let _ = write!(text, "\n{}", self.receiver_logs);
+        text
+    }
+}
+
+/// Runs parity_shop.py with `args` and parses the summary it prints.
+fn run_shop(args: &[String]) -> ShopSummary {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = support::run_python(&support::app_path("parity_shop.py"), &args, &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "parity_shop.py printed no JSON summary ({e})\n--- stdout ---\n{stdout}\n--- stderr ---\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    ShopSummary(summary)
+}
