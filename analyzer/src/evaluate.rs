@@ -14,6 +14,7 @@ use crate::config::AnalyzerConfig;
 use crate::exposition::AnalyzerMetrics;
 use crate::report::Report;
 use crate::store::{Store, StoreError};
+use crate::ui::history::History;
 use crate::unix_nanos_now;
 
 /// Runs comparisons and keeps the latest report of each pair.
@@ -23,6 +24,7 @@ pub struct Evaluator {
     config: AnalyzerConfig,
     accepted: Vec<AcceptedDifference>,
     latest: RwLock<BTreeMap<(String, String), Report>>,
+    history: History,
 }
 
 /// Why a comparison could not be made.
@@ -48,6 +50,7 @@ impl Evaluator {
             config,
             accepted,
             latest: RwLock::new(BTreeMap::new()),
+            history: History::new(),
         }
     }
 
@@ -126,8 +129,9 @@ impl Evaluator {
                 Err(CompareError::Store(error)) => return Err(error),
             }
         }
-        self.metrics
-            .record_round(&reports, unix_nanos_now() as f64 / 1e9);
+        let now = unix_nanos_now();
+        self.metrics.record_round(&reports, now as f64 / 1e9);
+        self.history.record(&reports, now);
         let count = reports.len();
         *self.latest.write() = reports
             .into_iter()
@@ -139,6 +143,16 @@ impl Evaluator {
     /// The latest reports, one per evaluated pair.
     pub fn latest(&self) -> Vec<Report> {
         self.latest.read().values().cloned().collect()
+    }
+
+    /// Every pair's past evaluations (the UI's trend).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Ingestion ratios outside this band are findings.
+    pub fn ingestion_band(&self) -> (f64, f64) {
+        self.config.ingestion_band
     }
 
     /// Evaluates every interval, and applies retention, until dropped.

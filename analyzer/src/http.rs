@@ -1,5 +1,5 @@
 //! The analyzer's HTTP API on :8080: `/api/v1/…` JSON, `/metrics`,
-//! `/healthz`, `/readyz`.
+//! `/healthz`, `/readyz`, and the web UI ([`crate::ui`]) at `/`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,11 +35,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .merge(crate::ui::router())
         .with_state(state)
 }
 
 /// A JSON error body with its status code.
-struct ApiError(StatusCode, String);
+pub(crate) struct ApiError(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -53,11 +54,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn internal(error: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
 }
 
-fn json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
+pub(crate) fn json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
     let body = serde_json::to_string_pretty(value).map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

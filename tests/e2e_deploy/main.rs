@@ -1,0 +1,17 @@
+//! End-to-end tests of what an observability team deploys: the Prometheus
+//! rules (promtool, and a real Prometheus scraping a running demo), the
+//! Grafana dashboard's queries against the analyzer's `/metrics`, and the
+//! Kubernetes, Collector and Docker files.
+//!
+//! Needs `promtool` and `prometheus` (Debian package `prometheus`, installed
+//! by scripts/test).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod dashboard;
+mod manifests;
+mod processes;
+mod prometheus;
+mod promql;
+mod rules;

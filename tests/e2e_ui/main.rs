@@ -1,0 +1,23 @@
+//! End to end: the web UI (issue 5 #4). A real `otel-parity demo` serves the UI; headless
+//! Chromium (Debian package `chromium`) loads the overview and a service page, runs their
+//! scripts and prints the final DOM, which the tests hold against the JSON report; each page is
+//! also screenshotted to `target/ui-screenshots/` for people to look at. Pages must log nothing
+//! to the console and record no script error.
+//!
+//! One module per role: the demo process (`demo`), Chromium (`browser`), reading the dumped DOM
+//! (`dom`), and the tests: the overview (`overview`), the service page (`service_page`) and the
+//! UI's JSON endpoints through the real binary (`endpoints`).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[allow(dead_code)]
+#[path = "../e2e_bad_input/http.rs"]
+mod http;
+
+mod browser;
+mod demo;
+mod dom;
+mod endpoints;
+mod overview;
+mod service_page;
