@@ -211,6 +211,15 @@ impl AnalyzerMetrics {
             candidate: report.candidate.clone(),
             service: service.to_owned(),
         };
+        // Both results exist from the first evaluation, so rate() sees the
+        // first uncovered service too.
+        for result in ["covered", "uncovered"] {
+            let _ = self.comparisons.get_or_create(&ResultLabels {
+                baseline: report.baseline.clone(),
+                candidate: report.candidate.clone(),
+                result: result.to_owned(),
+            });
+        }
         for (service, scores) in &report.scores.services {
             self.service_coverage
                 .get_or_create(&service_labels(service))
@@ -265,7 +274,18 @@ impl AnalyzerMetrics {
             }
         }
         for finding in &report.findings {
-            if finding.dimension == Dimension::MissingTraces && finding.status != Status::Accepted {
+            if finding.status == Status::Accepted {
+                continue;
+            }
+            // A service gone from the candidate is missing its traces too
+            // when it had span operations in the baseline.
+            let gone_with_spans = finding.dimension == Dimension::Services
+                && report
+                    .scores
+                    .services
+                    .get(&finding.service)
+                    .is_some_and(|s| s.span_coverage < 1.0);
+            if finding.dimension == Dimension::MissingTraces || gone_with_spans {
                 self.traces_missing
                     .get_or_create(&service_labels(&finding.service))
                     .set(1);
@@ -329,6 +349,81 @@ fn to_prometheus_text(openmetrics: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{Finding, Scores, ServiceScores};
+
+    fn finding(dimension: Dimension, service: &str) -> Finding {
+        Finding {
+            dimension,
+            service: service.into(),
+            subject: service.into(),
+            baseline: String::new(),
+            candidate: String::new(),
+            severity: Severity::High,
+            status: Status::Open,
+            message: String::new(),
+            accepted: None,
+        }
+    }
+
+    fn scores(span_coverage: f64) -> ServiceScores {
+        ServiceScores {
+            metric_coverage: 0.0,
+            span_coverage,
+            attribute_key_coverage: 0.0,
+            log_event_coverage: 1.0,
+            ingestion: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_vanished_service_that_had_spans_counts_as_traces_missing() {
+        let report = Report {
+            baseline: "prod".into(),
+            candidate: "staging".into(),
+            findings: vec![
+                finding(Dimension::Services, "shop/recommendation"),
+                finding(Dimension::Services, "shop/batch-job"),
+            ],
+            scores: Scores {
+                coverage: 0.5,
+                services: [
+                    ("shop/recommendation".to_owned(), scores(0.0)),
+                    ("shop/batch-job".to_owned(), scores(1.0)),
+                ]
+                .into(),
+                composite: 60.0,
+                parts: Default::default(),
+            },
+        };
+        let metrics = AnalyzerMetrics::new();
+        metrics.record_round(&[report], 1.0);
+        let text = metrics.encode_prometheus();
+        let pair = r#"baseline="prod",candidate="staging""#;
+        assert!(
+            text.contains(&format!(
+                r#"otel_parity_traces_missing{{{pair},service="shop/recommendation"}} 1"#
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                r#"otel_parity_traces_missing{{{pair},service="shop/batch-job"}} 0"#
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                r#"otel_parity_comparisons_total{{{pair},result="covered"}} 0"#
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                r#"otel_parity_comparisons_total{{{pair},result="uncovered"}} 2"#
+            )),
+            "{text}"
+        );
+    }
 
     #[test]
     fn counters_take_their_total_name_in_the_classic_format() {

@@ -20,7 +20,8 @@ fn addr(port: u16) -> SocketAddr {
 }
 
 impl Running {
-    /// `otel-parity demo` (serving after its report) on free ports.
+    /// `otel-parity demo` on free ports, once it has printed its report
+    /// (all its traffic is stored by then).
     pub fn demo() -> Running {
         let dir = ScratchDir::new("demo");
         let (grpc, otlp_http, http, push) = (free_port(), free_port(), free_port(), free_port());
@@ -40,16 +41,32 @@ impl Running {
             ])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("demo starts");
+        let mut child = child;
+        let stdout = child.stdout.take().expect("demo stdout");
+        let (reported_tx, reported) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.starts_with("Planted in staging:") {
+                    let _ = reported_tx.send(());
+                }
+            }
+        });
+        let printed = reported.recv_timeout(Duration::from_secs(60));
         let running = Running {
             child,
             http: addr(http),
             push: addr(push),
             _dir: dir,
         };
+        assert!(printed.is_ok(), "the demo printed no report within 60 s");
         running.wait_for(|r| {
             r.get("/api/v1/report?baseline=prod&candidate=staging")
                 .status
