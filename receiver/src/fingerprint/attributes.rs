@@ -18,9 +18,13 @@ pub fn attributes(message: &[u8], attributes_field: u32) -> impl Iterator<Item =
 }
 
 /// Splits one encoded KeyValue into its key (validated UTF-8 bytes) and
-/// encoded value.
+/// encoded value. Encoders write the key then the value, each with a short
+/// length: that layout is read directly, anything else field by field.
 #[inline]
 pub fn key_value(kv: &[u8]) -> (&[u8], &[u8]) {
+    if let Some(pair) = key_then_value(kv) {
+        return pair;
+    }
     let mut key: &[u8] = &[];
     let mut value: &[u8] = &[];
     for (number, v) in wire::fields(kv).filter_map(Result::ok) {
@@ -31,6 +35,21 @@ pub fn key_value(kv: &[u8]) -> (&[u8], &[u8]) {
         }
     }
     (key, value)
+}
+
+/// `[0x0a len key][0x12 len value]` with one-byte lengths, exactly.
+#[inline]
+fn key_then_value(kv: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&tag, rest) = kv.split_first()?;
+    let (&key_len, rest) = rest.split_first()?;
+    if tag != 0x0a || key_len >= 0x80 || rest.len() < usize::from(key_len) {
+        return None;
+    }
+    let (key, rest) = rest.split_at(usize::from(key_len));
+    let (&tag, rest) = rest.split_first()?;
+    let (&value_len, value) = rest.split_first()?;
+    (tag == 0x12 && value_len < 0x80 && value.len() == usize::from(value_len))
+        .then_some((key, value))
 }
 
 /// The string inside an encoded AnyValue as its (validated UTF-8) bytes.
@@ -130,6 +149,30 @@ mod tests {
         let (_, value) = key_value(&int);
         assert_eq!(string_value(value), None);
         assert_eq!(value_kind(value), "int");
+    }
+
+    #[test]
+    fn key_value_reads_the_same_bytes_fast_path_or_not() {
+        let short = kv("http.route", any_value::Value::StringValue("/cart".into())).encode_to_vec();
+        assert_eq!(
+            key_then_value(&short).map(|(k, _)| k),
+            Some(&b"http.route"[..])
+        );
+        let long_value = kv(
+            "db.query.text",
+            any_value::Value::StringValue("SELECT 1 ".repeat(40)),
+        )
+        .encode_to_vec();
+        assert_eq!(key_then_value(&long_value), None);
+        let (key, value) = key_value(&long_value);
+        assert_eq!(key, b"db.query.text");
+        assert_eq!(string_value(value).map(str::len), Some(360));
+        // Value before key, as a hand-written encoder might: still read.
+        let mut swapped = Vec::new();
+        swapped.extend_from_slice(&[0x12, 0x03, 0x18, 0xc8, 0x01]);
+        swapped.extend_from_slice(&[0x0a, 0x04]);
+        swapped.extend_from_slice(b"port");
+        assert_eq!(key_value(&swapped), (&b"port"[..], &[0x18, 0xc8, 0x01][..]));
     }
 
     #[test]

@@ -104,6 +104,54 @@ impl CountTable {
     }
 }
 
+/// Counts of names that usually arrive in the same order: the spans of one
+/// operation carry the same attribute keys in the same order, so the name at
+/// position `i` is compared with the name last seen there first, without
+/// hashing; a miss falls back to a scan of the (capped, small) list.
+#[derive(Debug, Default)]
+pub struct OrderedCounts {
+    entries: Vec<(Box<[u8]>, u64)>,
+    /// For each position, the entry last seen there.
+    by_position: Vec<u32>,
+}
+
+impl OrderedCounts {
+    /// Counts `key` seen at `position`; false when it is new and `cap` names
+    /// are held.
+    #[inline]
+    pub fn count(&mut self, position: usize, key: &[u8], cap: usize) -> bool {
+        if let Some(&slot) = self.by_position.get(position)
+            && let Some(entry) = self.entries.get_mut(slot as usize)
+            && *entry.0 == *key
+        {
+            entry.1 += 1;
+            return true;
+        }
+        let slot = match self.entries.iter().position(|(name, _)| **name == *key) {
+            Some(slot) => slot,
+            None if self.entries.len() >= cap => return false,
+            None => {
+                self.entries.push((key.into(), 0));
+                self.entries.len() - 1
+            }
+        };
+        self.entries[slot].1 += 1;
+        if self.by_position.len() <= position {
+            self.by_position.resize(position + 1, u32::MAX);
+        }
+        self.by_position[position] = slot as u32;
+        true
+    }
+
+    /// The counts as a sorted map, for the snapshot.
+    pub fn to_map(&self) -> std::collections::BTreeMap<String, u64> {
+        self.entries
+            .iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
+            .collect()
+    }
+}
+
 /// Non-zero counts of a fixed list of names (severities, point types, …),
 /// as a sorted map for the snapshot.
 pub fn named(names: &[&str], counts: &[u64]) -> std::collections::BTreeMap<String, u64> {
@@ -118,6 +166,25 @@ pub fn named(names: &[&str], counts: &[u64]) -> std::collections::BTreeMap<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordered_counts_follow_keys_that_move_and_respect_the_cap() {
+        let mut counts = OrderedCounts::default();
+        for (position, key) in [b"http.route".as_slice(), b"http.request.method"]
+            .iter()
+            .enumerate()
+        {
+            assert!(counts.count(position, key, 2));
+        }
+        // The same keys in the other order, then a third key over the cap.
+        assert!(counts.count(0, b"http.request.method", 2));
+        assert!(counts.count(1, b"http.route", 2));
+        assert!(!counts.count(2, b"user.id", 2));
+        let map = counts.to_map();
+        assert_eq!(map.get("http.route"), Some(&2));
+        assert_eq!(map.get("http.request.method"), Some(&2));
+        assert_eq!(map.len(), 2);
+    }
 
     #[test]
     fn table_keeps_existing_names_but_refuses_new_ones_past_the_cap() {

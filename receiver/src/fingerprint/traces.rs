@@ -7,7 +7,7 @@ use super::attributes::key_value;
 use super::edges::{OpRef, SpanRecord};
 use super::service::ServiceState;
 use super::sketch::DurationHistogram;
-use super::table::{CappedTable, CountTable};
+use super::table::{CappedTable, CountTable, OrderedCounts};
 use super::{IngestOutcome, children};
 use crate::Signal;
 use crate::limits::Limits;
@@ -29,7 +29,7 @@ pub struct OperationState {
     kind: usize,
     spans: u64,
     errors: u64,
-    attribute_keys: CountTable,
+    attribute_keys: OrderedCounts,
     event_names: CountTable,
     links: u64,
     duration: DurationHistogram,
@@ -62,7 +62,7 @@ impl TracesState {
                 kind,
                 spans: 0,
                 errors: 0,
-                attribute_keys: CountTable::default(),
+                attribute_keys: OrderedCounts::default(),
                 event_names: CountTable::default(),
                 links: 0,
                 duration: DurationHistogram::default(),
@@ -255,11 +255,16 @@ fn observe_span(
             op.remote_parent += 1;
         }
     }
+    let mut position = 0;
     for (number, value) in wire::fields(view.repeated).filter_map(Result::ok) {
         match (number, value) {
             (field::span::ATTRIBUTES, Value::Bytes(kv)) => {
                 let (key, _) = key_value(kv);
-                if !op.attribute_keys.count(key, limits.max_attribute_keys) {
+                let counted = op
+                    .attribute_keys
+                    .count(position, key, limits.max_attribute_keys);
+                position += 1;
+                if !counted {
                     svc.overflow.attribute_keys += 1;
                 }
             }
