@@ -140,15 +140,9 @@ pub fn trace_request(spans: usize, seed: u64) -> Vec<u8> {
                         200
                     },
                 ),
-                s(
-                    "server.address",
-                    format!("{service}.shop.svc.cluster.local"),
-                ),
+                s("server.address", format!("{service}.shop.svc")),
                 i("server.port", 8080),
-                s(
-                    "user_agent.original",
-                    "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0",
-                ),
+                s("user_agent.original", "okhttp/4.12.0"),
                 s(
                     "client.address",
                     format!("10.0.{}.{}", rng.next() % 256, rng.next() % 256),

@@ -35,7 +35,6 @@ sampler kept and dropped.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
 import sys
@@ -47,20 +46,24 @@ from collections import Counter
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
-from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
-from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
-from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
-from opentelemetry.trace import SpanKind, Status, StatusCode, TraceState
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
-NAMESPACE = "shop"
+import shop_common
+from shop_common import (
+    CURRENCIES,
+    ERROR_EVERY,
+    NAMESPACE,
+    PAYMENT_METHODS,
+    ExportTally,
+    ParentBasedThresholdSampler,
+    Providers,
+    add_otlp_arguments,
+    outgoing,
+    print_summary,
+    server_span,
+)
 
 SERVICES = ["frontend", "cart", "checkout", "shipping", "payment", "recommendation"]
 
@@ -80,14 +83,6 @@ NEXT_FRONTEND_VERSION = "2.4.0-rc.1"
 # tracer, meter and logger), independent of service.version.
 INSTRUMENTATION_VERSION = "1.4.0"
 
-# The request-duration buckets the semantic conventions recommend for HTTP servers.
-REQUEST_DURATION_BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-
-# Every ERROR_EVERY-th charge (i % ERROR_EVERY == ERROR_EVERY - 1) fails in payment.
-ERROR_EVERY = 5
-
-PAYMENT_METHODS = ["credit_card", "paypal", "gift_card"]
-CURRENCIES = ["USD", "EUR"]
 PRODUCT_CATEGORIES = ["books", "kitchen", "garden", "toys"]
 
 # Items each cart request adds to `app.cart.items.added`; under the `cardinality` drift each
@@ -111,8 +106,6 @@ DRIFTS = {
     "service-version": "frontend runs the next release (service.version)",
     "chatty-cart": "cart writes three times as many log records per request",
 }
-
-PROPAGATOR = TraceContextTextMapPropagator()
 
 # 2^56: thresholds and trace randomness are 56-bit values.
 RANDOMNESS_BITS = 56
@@ -153,7 +146,7 @@ def threshold_value(threshold: str) -> int:
     return int(threshold.ljust(THRESHOLD_DIGITS, "0"), 16)
 
 
-class ConsistentProbabilitySampler(Sampler):
+class ConsistentProbabilitySampler(ParentBasedThresholdSampler):
     """OpenTelemetry's consistent probability sampler, parent-based.
 
     A root span is sampled when the trace's randomness R (the 56 least significant bits of
@@ -164,164 +157,31 @@ class ConsistentProbabilitySampler(Sampler):
     """
 
     def __init__(self, threshold: str, decisions: Counter) -> None:
-        self._threshold = threshold.lower().rstrip("0") or "0"
+        super().__init__(threshold.lower().rstrip("0") or "0")
         self._value = threshold_value(threshold)
         self._decisions = decisions
 
-    def should_sample(
-        self,
-        parent_context,
-        trace_id,
-        name,
-        kind=None,
-        attributes=None,
-        links=None,
-        trace_state=None,
-    ) -> SamplingResult:
-        parent = trace.get_current_span(parent_context).get_span_context()
-        if parent.is_valid:
-            decision = Decision.RECORD_AND_SAMPLE if parent.trace_flags.sampled else Decision.DROP
-            return SamplingResult(decision, attributes if decision.is_sampled() else None, parent.trace_state)
+    def sample_root(self, trace_id: int) -> bool:
         randomness = trace_id & ((1 << RANDOMNESS_BITS) - 1)
         sampled = randomness >= self._value
         self._decisions["root spans sampled" if sampled else "root spans dropped"] += 1
-        if not sampled:
-            return SamplingResult(Decision.DROP, None, trace_state)
-        return SamplingResult(
-            Decision.RECORD_AND_SAMPLE, attributes, self._stamp(trace_state or TraceState())
-        )
-
-    def _stamp(self, trace_state: TraceState) -> TraceState:
-        """Sets the `th` sub-key of the `ot` tracestate entry, keeping its other sub-keys."""
-        ot_value = trace_state.get("ot")
-        if ot_value is None:
-            return trace_state.add("ot", f"th:{self._threshold}")
-        others = [part for part in ot_value.split(";") if part and not part.startswith("th:")]
-        return trace_state.update("ot", ";".join([f"th:{self._threshold}", *others]))
+        return sampled
 
     def get_description(self) -> str:
         return f"ConsistentProbabilitySampler{{th:{self._threshold}}}"
 
 
-class ExportTally:
-    """What one service's exporters reported, over all its instances: items sent and items
-    that failed, per signal, and spans sent by name."""
+class SpanTally(ExportTally):
+    """Also tallies the spans sent, by name and kind, over all of a service's instances."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.sent: Counter[str] = Counter()
-        self.failed: Counter[str] = Counter()
+        super().__init__()
         self.spans_by_name: Counter[str] = Counter()
 
-    def record(self, signal: str, items: int, ok: bool) -> None:
-        with self._lock:
-            (self.sent if ok else self.failed)[signal] += items
-
-    def record_spans(self, spans) -> None:
+    def spans_sent(self, spans) -> None:
         with self._lock:
             for span in spans:
                 self.spans_by_name[f"{span.name} ({span.kind.name.lower()})"] += 1
-
-
-def _succeeded(result) -> bool:
-    # Span, metric and log export results are three enums; all name success SUCCESS.
-    return getattr(result, "name", None) == "SUCCESS"
-
-
-class TallyingSpanExporter(SpanExporter):
-    """Delegates to an OTLP span exporter and tallies what it sent."""
-
-    def __init__(self, inner: SpanExporter, tally: ExportTally) -> None:
-        self._inner = inner
-        self._tally = tally
-
-    def export(self, spans):
-        result = self._inner.export(spans)
-        ok = _succeeded(result)
-        self._tally.record("spans", len(spans), ok)
-        if ok:
-            self._tally.record_spans(spans)
-        return result
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._inner.force_flush(timeout_millis)
-
-
-class TallyingMetricExporter(MetricExporter):
-    """Delegates to an OTLP metric exporter and tallies the data points it sent."""
-
-    def __init__(self, inner: MetricExporter, tally: ExportTally) -> None:
-        super().__init__(
-            preferred_temporality=inner._preferred_temporality,
-            preferred_aggregation=inner._preferred_aggregation,
-        )
-        self._inner = inner
-        self._tally = tally
-
-    def export(self, metrics_data, timeout_millis: float = 10_000, **kwargs):
-        result = self._inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
-        points = sum(
-            len(metric.data.data_points)
-            for resource_metrics in metrics_data.resource_metrics
-            for scope_metrics in resource_metrics.scope_metrics
-            for metric in scope_metrics.metrics
-        )
-        self._tally.record("metric_points", points, _succeeded(result))
-        return result
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return self._inner.force_flush(timeout_millis=timeout_millis)
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs) -> None:
-        self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
-
-
-class TallyingLogExporter(LogRecordExporter):
-    """Delegates to an OTLP log exporter and tallies the records it sent."""
-
-    def __init__(self, inner: LogRecordExporter, tally: ExportTally) -> None:
-        self._inner = inner
-        self._tally = tally
-
-    def export(self, batch):
-        result = self._inner.export(batch)
-        self._tally.record("logs", len(batch), _succeeded(result))
-        return result
-
-    def shutdown(self):
-        self._inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._inner.force_flush(timeout_millis)
-
-
-def make_exporters(args):
-    """Returns (span, metric, log) OTLP exporters of the chosen protocol family."""
-    timeout = args.export_timeout
-    if args.protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        endpoint = args.endpoint_grpc
-        return (
-            OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=timeout),
-            OTLPMetricExporter(endpoint=endpoint, insecure=True, timeout=timeout),
-            OTLPLogExporter(endpoint=endpoint, insecure=True, timeout=timeout),
-        )
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    base = args.endpoint_http.rstrip("/")
-    return (
-        OTLPSpanExporter(endpoint=f"{base}/v1/traces", timeout=timeout),
-        OTLPMetricExporter(endpoint=f"{base}/v1/metrics", timeout=timeout),
-        OTLPLogExporter(endpoint=f"{base}/v1/logs", timeout=timeout),
-    )
 
 
 def runtime_version(args, name: str) -> str:
@@ -340,7 +200,7 @@ MAX_QUEUE_SIZE = 1_000_000
 class Instance:
     """One instance of a service: its resource, providers, instruments and logger."""
 
-    def __init__(self, name: str, args, tally: ExportTally, ids: IdGenerator, decisions: Counter):
+    def __init__(self, name: str, args, tally: SpanTally, ids: IdGenerator, decisions: Counter):
         version = SERVICE_VERSIONS[name]
         if name == "frontend" and "service-version" in args.drift:
             version = NEXT_FRONTEND_VERSION
@@ -355,76 +215,30 @@ class Instance:
                 "process.runtime.version": runtime_version(args, name),
             }
         )
-        span_exporter, metric_exporter, log_exporter = make_exporters(args)
-        export_timeout_millis = args.export_timeout * 1000
-
-        self.tracer_provider = TracerProvider(
-            resource=self.resource,
-            sampler=ConsistentProbabilitySampler(args.sampling_threshold, decisions),
-            id_generator=ids,
-            shutdown_on_exit=False,
-        )
-        if not (name == "shipping" and "missing-traces" in args.drift):
-            self.tracer_provider.add_span_processor(
-                BatchSpanProcessor(
-                    TallyingSpanExporter(span_exporter, tally),
-                    max_queue_size=MAX_QUEUE_SIZE,
-                    schedule_delay_millis=200,
-                    export_timeout_millis=export_timeout_millis,
-                )
-            )
         scope = f"{NAMESPACE}.{name}"
-        self.tracer = self.tracer_provider.get_tracer(scope, INSTRUMENTATION_VERSION)
-
-        self.meter_provider = MeterProvider(
-            resource=self.resource,
-            metric_readers=[
-                PeriodicExportingMetricReader(
-                    TallyingMetricExporter(metric_exporter, tally),
-                    export_interval_millis=500,
-                    export_timeout_millis=export_timeout_millis,
-                )
-            ],
-            views=[
-                View(
-                    instrument_name="http.server.request.duration",
-                    aggregation=ExplicitBucketHistogramAggregation(
-                        boundaries=REQUEST_DURATION_BOUNDARIES
-                    ),
-                )
-            ],
-            shutdown_on_exit=False,
+        self.providers = Providers(
+            self.resource,
+            args,
+            tally,
+            (scope, INSTRUMENTATION_VERSION),
+            ConsistentProbabilitySampler(args.sampling_threshold, decisions),
+            id_generator=ids,
+            export_spans=not (name == "shipping" and "missing-traces" in args.drift),
+            max_queue_size=MAX_QUEUE_SIZE,
         )
-        self.meter = self.meter_provider.get_meter(scope, INSTRUMENTATION_VERSION)
-        self.request_duration = self.meter.create_histogram(
-            "http.server.request.duration",
-            unit="s",
-            description="Duration of HTTP server requests.",
-        )
-
-        self.logger_provider = LoggerProvider(resource=self.resource, shutdown_on_exit=False)
-        self.logger_provider.add_log_record_processor(
-            BatchLogRecordProcessor(
-                TallyingLogExporter(log_exporter, tally),
-                max_queue_size=MAX_QUEUE_SIZE,
-                schedule_delay_millis=200,
-                export_timeout_millis=export_timeout_millis,
-            )
-        )
-        self.logger = self.logger_provider.get_logger(scope, INSTRUMENTATION_VERSION)
+        self.tracer = self.providers.tracer
+        self.meter = self.providers.meter
+        self.request_duration = self.providers.request_duration
+        self.logger = self.providers.logger_provider.get_logger(scope, INSTRUMENTATION_VERSION)
 
     def flush_spans(self) -> None:
-        self.tracer_provider.force_flush()
+        self.providers.flush_spans()
 
     def flush(self) -> None:
-        self.tracer_provider.force_flush()
-        self.logger_provider.force_flush()
-        self.meter_provider.force_flush()
+        self.providers.flush()
 
     def shutdown(self) -> None:
-        self.tracer_provider.shutdown()
-        self.logger_provider.shutdown()
-        self.meter_provider.shutdown()
+        self.providers.shutdown()
 
 
 class Service:
@@ -432,7 +246,7 @@ class Service:
 
     def __init__(self, name: str, args, ids: IdGenerator) -> None:
         self.name = name
-        self.tally = ExportTally()
+        self.tally = SpanTally()
         self.decisions: Counter[str] = Counter()
         self.instances = [
             Instance(name, args, self.tally, ids, self.decisions) for _ in range(args.instances)
@@ -451,14 +265,7 @@ class Service:
         return self.current
 
     def server_span(self, name: str, parent: Context, attributes: dict):
-        return self.current.tracer.start_as_current_span(
-            name,
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        )
+        return server_span(self.current.tracer, name, parent, attributes)
 
     def client_span(self, name: str, attributes: dict, context: Context | None = None):
         return self.current.tracer.start_as_current_span(
@@ -505,14 +312,7 @@ class Service:
 def incoming(headers: dict, drop: bool) -> Context:
     """The context a server continues: extracted from the request's headers, or (when the
     service does not propagate) a fresh one, which makes its span a root."""
-    return Context() if drop else PROPAGATOR.extract(headers)
-
-
-def outgoing() -> dict:
-    """The headers a client sends: the current context as traceparent/tracestate."""
-    headers: dict = {}
-    PROPAGATOR.inject(headers)
-    return headers
+    return Context() if drop else shop_common.incoming(headers)
 
 
 class Shop:
@@ -776,10 +576,7 @@ class Shop:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint-grpc", default="http://127.0.0.1:4317")
-    parser.add_argument("--endpoint-http", default="http://127.0.0.1:4318")
-    parser.add_argument("--protocol", choices=["grpc", "http"], default="grpc")
-    parser.add_argument("--environment", default="staging")
+    add_otlp_arguments(parser, export_timeout=10.0)
     parser.add_argument("--requests", type=int, default=20, help="storefront requests, in all")
     parser.add_argument("--instances", type=int, default=1, help="instances of every service")
     parser.add_argument(
@@ -801,12 +598,6 @@ def parse_args(argv):
         "--flush-per-request",
         action="store_true",
         help="export each request's spans as soon as it completes",
-    )
-    parser.add_argument(
-        "--export-timeout",
-        type=float,
-        default=10.0,
-        help="seconds an export may take, retries included",
     )
     args = parser.parse_args(argv)
     if args.instances < 1 or args.requests < 0 or args.logs_per_request < 1:
@@ -831,8 +622,7 @@ def main(argv) -> int:
         "seconds": round(time.monotonic() - started, 3),
         "services": {name: service.summary() for name, service in shop.services.items()},
     }
-    json.dump(summary, sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
+    print_summary(summary)
     return 0
 
 

@@ -1,72 +1,32 @@
-//! Starting `otel-parity demo` and `otel-parity analyze` on free ports.
+//! `otel-parity demo` and `otel-parity analyze` (the shared `support` processes) seen through
+//! this crate's raw HTTP client.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::http::{HttpResponse, http_request};
-use crate::support::{ScratchDir, free_port, wait_for_port};
+use crate::support::{AnalyzerProcess, DemoProcess, wait_for_port};
 
-/// A running otel-parity process, stopped with SIGTERM when dropped.
+/// A running otel-parity process, stopped when dropped.
 pub struct Running {
-    child: Child,
     pub http: SocketAddr,
     pub push: SocketAddr,
-    _dir: ScratchDir,
-}
-
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
+    /// Whichever of the two runs; stopped when dropped.
+    _demo: Option<DemoProcess>,
+    _analyzer: Option<AnalyzerProcess>,
 }
 
 impl Running {
     /// `otel-parity demo` on free ports, once it has printed its report
-    /// (all its traffic is stored by then).
+    /// (all its traffic is stored by then) and serves it.
     pub fn demo() -> Running {
-        let dir = ScratchDir::new("demo");
-        let (grpc, otlp_http, http, push) = (free_port(), free_port(), free_port(), free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_otel-parity"))
-            .args([
-                "demo",
-                "--otlp-grpc",
-                &addr(grpc).to_string(),
-                "--otlp-http",
-                &addr(otlp_http).to_string(),
-            ])
-            .args([
-                "--listen",
-                &addr(http).to_string(),
-                "--push-listen",
-                &addr(push).to_string(),
-            ])
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("demo starts");
-        let mut child = child;
-        let stdout = child.stdout.take().expect("demo stdout");
-        let (reported_tx, reported) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if line.starts_with("Planted in staging:") {
-                    let _ = reported_tx.send(());
-                }
-            }
-        });
-        let printed = reported.recv_timeout(Duration::from_secs(60));
+        let demo = DemoProcess::start();
         let running = Running {
-            child,
-            http: addr(http),
-            push: addr(push),
-            _dir: dir,
+            http: demo.http(),
+            push: demo.push(),
+            _demo: Some(demo),
+            _analyzer: None,
         };
-        assert!(printed.is_ok(), "the demo printed no report within 60 s");
         running.wait_for(|r| {
             r.get("/api/v1/report?baseline=prod&candidate=staging")
                 .status
@@ -75,40 +35,15 @@ impl Running {
         running
     }
 
-    /// `otel-parity analyze` with `config` (YAML) on free ports.
+    /// `otel-parity analyze` with `config` (YAML) on free ports, once `/readyz` answers.
     pub fn analyzer(config: &str) -> Running {
-        let dir = ScratchDir::new("analyzer");
-        let config_path = dir.path().join("analyzer.yaml");
-        std::fs::write(&config_path, config).expect("config written");
-        let (http, push) = (free_port(), free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_otel-parity"))
-            .arg("analyze")
-            .arg("--config")
-            .arg(&config_path)
-            .args([
-                "--listen",
-                &addr(http).to_string(),
-                "--push-listen",
-                &addr(push).to_string(),
-            ])
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("analyzer starts");
-        let running = Running {
-            child,
-            http: addr(http),
-            push: addr(push),
-            _dir: dir,
-        };
-        assert!(
-            wait_for_port(running.push, Duration::from_secs(20)),
-            "push port never opened"
-        );
-        running.wait_for(|r| r.get("/readyz").status == 200);
-        running
+        let analyzer = AnalyzerProcess::start(config);
+        Running {
+            http: analyzer.http(),
+            push: analyzer.push(),
+            _demo: None,
+            _analyzer: Some(analyzer),
+        }
     }
 
     /// GET `path` on the HTTP API.
@@ -131,23 +66,5 @@ impl Running {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

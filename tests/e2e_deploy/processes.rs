@@ -1,6 +1,8 @@
-//! The processes these tests run: `otel-parity demo`, `otel-parity analyze`
-//! and `receive`, and a real Prometheus; each stopped (SIGTERM, then SIGKILL)
-//! when dropped, also when a test panics, with its log printed then.
+//! The processes these tests run: `otel-parity demo` (the shared
+//! `support::DemoProcess`, once it has evaluated), `otel-parity analyze` and
+//! `receive` as the manifests run them, and a real Prometheus; each stopped
+//! (SIGTERM, then SIGKILL) when dropped, also when a test panics, with its
+//! log printed then.
 
 use std::fs;
 use std::net::SocketAddr;
@@ -9,7 +11,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{ScratchDir, free_port, port_accepts};
+use crate::support::{DemoProcess, free_port, port_accepts, stop_child};
 
 /// How long a process may take to answer after it was started.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -20,7 +22,7 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A loopback address on a port that was free a moment ago.
 pub fn loopback() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], free_port()))
+    crate::support::loopback(free_port())
 }
 
 /// GET `url`: the body of a 2xx answer, else what went wrong.
@@ -132,23 +134,8 @@ impl Running {
     /// SIGTERM, then waits; SIGKILL after [`STOP_TIMEOUT`]. The exit status,
     /// or `None` when it had to be killed.
     pub fn stop(&mut self) -> Option<ExitStatus> {
-        if let Some(status) = self.exited() {
-            return Some(status);
-        }
-        // kill fails only when the process exited in between; the wait sees it.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.exited() {
-                return Some(status);
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        None
+        self.exit = stop_child(&mut self.child, STOP_TIMEOUT);
+        self.exit
     }
 }
 
@@ -166,48 +153,22 @@ impl Drop for Running {
 /// shop/payment sending traces in prod and none in staging.
 pub struct Demo {
     /// Stopped when the demo is dropped.
-    _process: Running,
+    _process: DemoProcess,
     pub http: SocketAddr,
-    _dir: ScratchDir,
 }
 
 impl Demo {
-    /// Starts the demo and waits until its first evaluation is in `/metrics`;
-    /// tries again on other ports when it exits first (a port taken meanwhile).
+    /// Starts the demo and waits until its first evaluation is in `/metrics`.
     pub fn start() -> Demo {
-        const ATTEMPTS: usize = 3;
-        let mut failure = String::new();
-        for _ in 0..ATTEMPTS {
-            match Demo::try_start() {
-                Ok(demo) => return demo,
-                Err(e) => failure = e,
-            }
-        }
-        panic!("the demo did not start in {ATTEMPTS} attempts; last:\n{failure}");
-    }
-
-    fn try_start() -> Result<Demo, String> {
-        let dir = ScratchDir::new("deploy-demo");
-        let http = loopback();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_otel-parity"));
-        command
-            .arg("demo")
-            .args(["--otlp-grpc", &loopback().to_string()])
-            .args(["--otlp-http", &loopback().to_string()])
-            .args(["--listen", &http.to_string()])
-            .args(["--push-listen", &loopback().to_string()])
-            .arg("--data-dir")
-            .arg(dir.path().join("data"));
-        let mut process = Running::spawn("otel-parity demo", &mut command, &dir.path().join("log"));
-        let metrics = format!("http://{http}/metrics");
-        process.wait_for(START_TIMEOUT, "evaluated (coverage in /metrics)", || {
+        let process = DemoProcess::start();
+        let metrics = process.url("/metrics");
+        process.wait_until("evaluated (coverage in /metrics)", || {
             http_get(&metrics).is_ok_and(|text| text.contains("otel_parity_coverage_ratio{"))
-        })?;
-        Ok(Demo {
+        });
+        Demo {
+            http: process.http(),
             _process: process,
-            http,
-            _dir: dir,
-        })
+        }
     }
 
     /// The demo analyzer's `/metrics` text.

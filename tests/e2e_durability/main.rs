@@ -6,13 +6,14 @@
 //! pushes are retried), nothing doubled (retries are idempotent).
 //!
 //! One module per role: the OTLP traffic and its tally (`traffic`), the OTLP senders (`sender`),
-//! the analyzer process (`analyzer`), reading the store back (`stored`), and the tests
+//! reading the analyzer's `/metrics` (`exposition`; the analyzer process is
+//! `support::AnalyzerProcess`), reading the store back (`stored`), and the tests
 //! (`receivers_catch_up` with receivers, `mid_write` with a pushing client of the test's own).
 
 #[path = "../support/mod.rs"]
 mod support;
 
-mod analyzer;
+mod exposition;
 mod mid_write;
 mod receivers_catch_up;
 mod sender;

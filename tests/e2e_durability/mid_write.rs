@@ -15,9 +15,9 @@ use otel_parity_proto::v1 as pb;
 use otel_parity_proto::v1::parity_service_client::ParityServiceClient;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::analyzer::{AnalyzerProcess, AnalyzerSite, sample};
+use crate::exposition::sample;
 use crate::stored::merged;
-use crate::support::{ScratchDir, unix_nanos_now};
+use crate::support::{AnalyzerProcess, AnalyzerSite, ScratchDir, unix_nanos_now};
 use crate::traffic::NAMESPACE;
 use crate::wait_until;
 
@@ -171,7 +171,7 @@ fn store_survives_kill_9_mid_write() {
     let started = Instant::now();
     let scratch = ScratchDir::new("durability-mid-write");
     let site = AnalyzerSite::new(&scratch.path().join("data"));
-    let mut analyzer = AnalyzerProcess::start(&site, 1);
+    let mut analyzer = AnalyzerProcess::start_at(&site, 1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -275,7 +275,7 @@ fn store_survives_kill_9_mid_write() {
 
     // Restarted, the analyzer takes every push again as receivers retry them: exactly the
     // stored ones are duplicates.
-    let mut analyzer = AnalyzerProcess::start(&site, 2);
+    let mut analyzer = AnalyzerProcess::start_at(&site, 2);
     let wrong: Vec<String> = runtime.block_on(async {
         let mut client = client(&url);
         let mut wrong = Vec::new();

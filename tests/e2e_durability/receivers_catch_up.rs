@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::analyzer::{AnalyzerProcess, AnalyzerSite, sample};
+use crate::exposition::sample;
 use crate::sender::{Control, Phase, Sender};
 use crate::stored::{difference, merged, tally_of};
-use crate::support::{ReceiverProcess, ScratchDir, port_accepts, unix_nanos_now};
+use crate::support::{
+    AnalyzerProcess, AnalyzerSite, ReceiverProcess, ScratchDir, port_accepts, unix_nanos_now,
+};
 use crate::wait_until;
 
 const ENVIRONMENTS: [&str; 2] = ["prod", "staging"];
@@ -37,7 +39,7 @@ fn acknowledged_pushes_survive_kill_9_and_receivers_catch_up() {
     let started = Instant::now();
     let scratch = ScratchDir::new("durability-receivers");
     let site = AnalyzerSite::new(&scratch.path().join("data"));
-    let mut analyzer = AnalyzerProcess::start(&site, 1);
+    let mut analyzer = AnalyzerProcess::start_at(&site, 1);
     let push_url = site.push_url();
     let receiver = |env: &str| {
         ReceiverProcess::start(&[
@@ -102,7 +104,7 @@ fn acknowledged_pushes_survive_kill_9_and_receivers_catch_up() {
     }
 
     let analyzer_died_for = down_since.elapsed();
-    let mut analyzer = AnalyzerProcess::start(&site, 2);
+    let mut analyzer = AnalyzerProcess::start_at(&site, 2);
     let restarted_at = unix_nanos_now();
     control.set_phase(Phase::After);
     let after_restart = analyzer.environments();

@@ -7,8 +7,7 @@ use std::thread;
 
 use serde_json::Value;
 
-use crate::analyzer::AnalyzerProcess;
-use crate::support::{self, ReceiverProcess, run_with_timeout};
+use crate::support::{self, AnalyzerProcess, ReceiverProcess, run_with_timeout};
 
 /// The analyzer's config: prod is the baseline, evaluated every second over the last hour
 /// (the whole test).
@@ -209,7 +208,8 @@ impl Deployment {
     pub fn report_via_api(&self) -> Value {
         let (status, body) = self
             .analyzer
-            .get("/api/v1/report?baseline=prod&candidate=staging&format=json");
+            .get("/api/v1/report?baseline=prod&candidate=staging&format=json")
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.diagnostics()));
         assert_eq!(
             status,
             200,

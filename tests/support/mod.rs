@@ -1,14 +1,18 @@
 //! Shared helpers for the end-to-end tests: the Python virtualenv with the OpenTelemetry SDK,
-//! free loopback ports, the `otel-parity` binary as a child process, and reading and checking
-//! the snapshot JSON it writes (the proto3 JSON mapping of `parity.v1.Snapshot`).
+//! free loopback ports, the `otel-parity` binary as a child process (receiver, analyzer, demo),
+//! and reading and checking the snapshot JSON it writes (the proto3 JSON mapping of
+//! `parity.v1.Snapshot`).
 //!
-//! One file per role: `process` (scratch directories, children with time limits), `venv` (the
-//! Python SDK), `ports`, `receiver` (the binary under test), `snapshot` (reading proto3 JSON)
-//! and `expect` (collecting failed expectations); everything is re-exported here.
+//! One file per role: `process` (scratch directories, children with time limits, stopping
+//! them), `venv` (the Python SDK), `ports`, `receiver`, `analyzer` and `demo` (the binary under
+//! test), `snapshot` (reading proto3 JSON) and `expect` (collecting failed expectations);
+//! everything is re-exported here.
 //!
 //! Each test file includes this with `mod support;`; not every file uses every helper.
 #![allow(dead_code)]
 
+mod analyzer;
+mod demo;
 mod expect;
 mod ports;
 mod process;
@@ -22,9 +26,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 // Each test binary uses only some of these; the others would warn as unused imports.
 #[allow(unused_imports)]
 pub use self::{
+    analyzer::{AnalyzerProcess, AnalyzerSite},
+    demo::DemoProcess,
     expect::Expectations,
-    ports::{free_port, port_accepts, wait_for_port},
-    process::{ScratchDir, run_with_timeout},
+    ports::{free_port, free_ports, loopback, port_accepts, wait_for_port},
+    process::{ScratchDir, run_with_timeout, stop_child},
     receiver::ReceiverProcess,
     snapshot::{
         excerpt, is_snapshot_map, json_at, object_key_orders, object_keys, proto_f64, proto_u64,

@@ -14,6 +14,22 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `N` loopback ports that were free a moment ago, all different.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let mut ports = [0; N];
+    for i in 0..N {
+        ports[i] = std::iter::repeat_with(free_port)
+            .find(|port| !ports[..i].contains(port))
+            .unwrap_or_else(|| unreachable!("repeat_with never ends"));
+    }
+    ports
+}
+
+/// A loopback address on port `port`.
+pub fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
 /// Whether something accepts TCP connections at `addr` right now.
 pub fn port_accepts(addr: SocketAddr) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()

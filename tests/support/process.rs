@@ -1,4 +1,5 @@
-//! Scratch directories, and child processes run to completion within a time limit.
+//! Scratch directories, child processes run to completion within a time limit, and stopping a
+//! long-running child the way its users would (SIGTERM, then SIGKILL).
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -78,6 +79,25 @@ pub fn run_with_timeout(command: &mut Command, timeout: Duration, what: &str) ->
             );
         }
     }
+}
+
+/// Sends SIGTERM to `child` and waits up to `timeout` for it to exit; SIGKILLs and reaps it when
+/// it does not. The exit status, or `None` when it had to be killed.
+pub fn stop_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    // kill fails only if the process exited in between, which the wait below sees.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stdin(Stdio::null())
+        .status();
+    if let Some(status) = wait_bounded(child, timeout) {
+        return Some(status);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// Waits for `child` to exit, for at most `timeout`; `None` if it is still running.

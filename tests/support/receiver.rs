@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::ErrorKind;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::ports::{free_port, port_accepts};
-use super::process::{ScratchDir, create_file, run_with_timeout, tail, wait_bounded};
+use super::ports::{free_ports, loopback, port_accepts};
+use super::process::{ScratchDir, create_file, stop_child, tail};
 
 /// How long the receiver may take to listen on both ports.
 const RECEIVER_START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -63,12 +63,8 @@ impl ReceiverProcess {
         snapshot_interval: &str,
     ) -> Result<Self, String> {
         let scratch = ScratchDir::new("receiver");
-        let grpc_port = free_port();
-        let http_port = std::iter::repeat_with(free_port)
-            .find(|port| *port != grpc_port)
-            .unwrap_or_else(|| unreachable!("repeat_with never ends"));
-        let grpc_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, grpc_port));
-        let http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, http_port));
+        let [grpc_port, http_port] = free_ports();
+        let (grpc_addr, http_addr) = (loopback(grpc_port), loopback(http_port));
         let snapshot_path = scratch.path().join("snapshot.json");
         let stderr_path = scratch.path().join("receiver.stderr");
         let stdout_path = scratch.path().join("receiver.stdout");
@@ -221,22 +217,13 @@ impl ReceiverProcess {
         if let Some(status) = self.poll_exit() {
             return status;
         }
-        let pid = self.child.id().to_string();
-        // kill fails only if the process exited in between, which the wait below sees.
-        let _ = run_with_timeout(
-            Command::new("kill").args(["-TERM", &pid]),
-            Duration::from_secs(10),
-            "kill -TERM",
-        );
-        match wait_bounded(&mut self.child, RECEIVER_STOP_TIMEOUT) {
+        match stop_child(&mut self.child, RECEIVER_STOP_TIMEOUT) {
             Some(status) => {
                 self.exit = Some(status);
                 status
             }
             None => {
-                let _ = self.child.kill();
-                let status = self.child.wait().ok();
-                self.exit = status;
+                self.exit = self.child.try_wait().ok().flatten();
                 panic!(
                     "otel-parity did not exit within {RECEIVER_STOP_TIMEOUT:?} of SIGTERM; killed"
                 );

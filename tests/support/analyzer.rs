@@ -1,8 +1,9 @@
-//! The analyzer under test: `otel-parity analyze` as a child process on fixed loopback ports and
-//! a data directory, so that it can be killed (SIGKILL) and started again on the same ones.
+//! The analyzer under test: `otel-parity analyze` as a child process, on loopback ports and a
+//! data directory that stay the same across restarts (so that a test can kill it with SIGKILL
+//! and start it again where it was), its stderr captured for failure messages.
 
 use std::fs;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -11,38 +12,58 @@ use std::time::{Duration, Instant};
 use otel_parity_analyzer::store::Store;
 use serde_json::Value;
 
-use crate::support::{free_port, port_accepts};
+use super::ports::{free_ports, loopback, port_accepts};
+use super::process::{ScratchDir, create_file, stop_child, tail};
 
-/// How long the analyzer may take to listen on both ports.
+/// How long the analyzer may take to listen on both ports and answer `/readyz`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the analyzer may take to exit after SIGTERM or SIGKILL.
+/// How long the analyzer may take to exit after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long one API request may take.
-const API_TIMEOUT: Duration = Duration::from_secs(10);
+const API_TIMEOUT: Duration = Duration::from_secs(20);
+/// Lines of stderr shown when a test fails.
+const STDERR_TAIL_LINES: usize = 100;
 
-/// Where an analyzer listens and keeps its store; the same for every (re)start.
+/// Where an analyzer listens, keeps its store and reads its config; the same for every
+/// (re)start.
 #[derive(Debug, Clone)]
 pub struct AnalyzerSite {
     pub http: SocketAddr,
     pub push: SocketAddr,
     pub data_dir: PathBuf,
+    /// The analyzer YAML passed with `--config`, if any.
+    pub config: Option<PathBuf>,
 }
 
 impl AnalyzerSite {
-    /// Two free loopback ports and `data_dir`.
+    /// Two free loopback ports and `data_dir`, no config file.
     pub fn new(data_dir: &Path) -> Self {
-        let http = free_port();
-        let push = std::iter::repeat_with(free_port)
-            .find(|port| *port != http)
-            .unwrap_or_else(|| unreachable!("repeat_with never ends"));
+        let [http, push] = free_ports();
         AnalyzerSite {
-            http: SocketAddr::from((Ipv4Addr::LOCALHOST, http)),
-            push: SocketAddr::from((Ipv4Addr::LOCALHOST, push)),
+            http: loopback(http),
+            push: loopback(push),
             data_dir: data_dir.to_owned(),
+            config: None,
         }
     }
 
-    /// The push endpoint as receivers take it: `http://127.0.0.1:PORT`.
+    /// Two free loopback ports, `dir/data`, and `config` written to `dir/analyzer.yaml`.
+    pub fn with_config(dir: &Path, config: &str) -> Self {
+        let config_path = dir.join("analyzer.yaml");
+        fs::write(&config_path, config)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
+        AnalyzerSite {
+            config: Some(config_path),
+            ..AnalyzerSite::new(&dir.join("data"))
+        }
+    }
+
+    /// The HTTP API's base URL: `http://127.0.0.1:PORT`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// The push endpoint as receivers take it (`--analyzer`): `http://127.0.0.1:PORT`.
     pub fn push_url(&self) -> String {
         format!("http://{}", self.push)
     }
@@ -70,30 +91,60 @@ pub struct AnalyzerProcess {
     exit: Option<ExitStatus>,
     site: AnalyzerSite,
     stderr_path: PathBuf,
-    /// Which start this is (1 for the first), to name its stderr file.
+    /// Which start at this site this is (1 for the first), to name its stderr file.
     generation: u32,
+    /// The directory of an analyzer started with [`AnalyzerProcess::start`].
+    _scratch: Option<ScratchDir>,
 }
 
 impl AnalyzerProcess {
+    /// Starts the analyzer with `config` (analyzer YAML) on free ports, its store in a scratch
+    /// directory, and waits until it is ready. Retries with new ports when the process exits
+    /// before it is ready (a port taken meanwhile).
+    pub fn start(config: &str) -> Self {
+        const ATTEMPTS: usize = 3;
+        let mut last_failure = String::new();
+        for _ in 0..ATTEMPTS {
+            let scratch = ScratchDir::new("analyzer");
+            let site = AnalyzerSite::with_config(scratch.path(), config);
+            match Self::try_start_at(&site, 1) {
+                Ok(mut analyzer) => {
+                    analyzer._scratch = Some(scratch);
+                    return analyzer;
+                }
+                Err(failure) => last_failure = failure,
+            }
+        }
+        panic!("the analyzer did not start in {ATTEMPTS} attempts; last:\n{last_failure}");
+    }
+
     /// Starts the analyzer at `site` and waits until both ports accept connections and
-    /// `/readyz` answers. `generation` numbers the start (its stderr goes to its own file).
-    pub fn start(site: &AnalyzerSite, generation: u32) -> Self {
+    /// `/readyz` answers. `generation` numbers the start (its stderr goes to its own file next
+    /// to the data directory).
+    pub fn start_at(site: &AnalyzerSite, generation: u32) -> Self {
+        Self::try_start_at(site, generation).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    fn try_start_at(site: &AnalyzerSite, generation: u32) -> Result<Self, String> {
         fs::create_dir_all(&site.data_dir)
             .unwrap_or_else(|e| panic!("cannot create data dir {}: {e}", site.data_dir.display()));
         let stderr_path = site
             .data_dir
             .with_file_name(format!("analyzer-{generation}.stderr"));
-        let stderr = fs::File::create(&stderr_path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", stderr_path.display()));
-        let child = Command::new(env!("CARGO_BIN_EXE_otel-parity"))
-            .args(["analyze", "--listen", &site.http.to_string()])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_otel-parity"));
+        command.arg("analyze");
+        if let Some(config) = &site.config {
+            command.arg("--config").arg(config);
+        }
+        let child = command
+            .args(["--listen", &site.http.to_string()])
             .args(["--push-listen", &site.push.to_string()])
             .arg("--data-dir")
             .arg(&site.data_dir)
             .env("RUST_BACKTRACE", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(stderr)
+            .stderr(create_file(&stderr_path))
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start otel-parity analyze: {e}"));
         let mut analyzer = AnalyzerProcess {
@@ -102,21 +153,23 @@ impl AnalyzerProcess {
             site: site.clone(),
             stderr_path,
             generation,
+            _scratch: None,
         };
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if port_accepts(site.push) && port_accepts(site.http) && analyzer.ready() {
-                return analyzer;
+                return Ok(analyzer);
             }
             if let Some(status) = analyzer.poll_exit() {
-                panic!(
-                    "analyzer start {generation} exited before listening ({status})\n{}",
+                return Err(format!(
+                    "analyzer start {generation} exited before it was ready ({status})\n{}",
                     analyzer.stderr_tail()
-                );
+                ));
             }
+            // Dropping `analyzer` while panicking prints its stderr.
             assert!(
                 Instant::now() < deadline,
-                "analyzer start {generation} did not listen on {} and {} within {START_TIMEOUT:?}",
+                "analyzer start {generation} was not ready on {} and {} within {START_TIMEOUT:?}",
                 site.http,
                 site.push
             );
@@ -128,9 +181,34 @@ impl AnalyzerProcess {
         self.get("/readyz").is_ok_and(|(status, _)| status == 200)
     }
 
+    /// Where this analyzer listens and keeps its store.
+    pub fn site(&self) -> &AnalyzerSite {
+        &self.site
+    }
+
+    /// The HTTP API's address.
+    pub fn http(&self) -> SocketAddr {
+        self.site.http
+    }
+
+    /// The push port's address.
+    pub fn push(&self) -> SocketAddr {
+        self.site.push
+    }
+
+    /// The HTTP API's base URL: `http://127.0.0.1:PORT`.
+    pub fn http_url(&self) -> String {
+        self.site.http_url()
+    }
+
+    /// The push endpoint as receivers take it (`--analyzer`): `http://127.0.0.1:PORT`.
+    pub fn push_url(&self) -> String {
+        self.site.push_url()
+    }
+
     /// GET `path` on the HTTP API: status and body.
     pub fn get(&self, path: &str) -> Result<(u16, String), String> {
-        let url = format!("http://{}{path}", self.site.http);
+        let url = format!("{}{path}", self.http_url());
         let mut response = ureq::get(&url)
             .config()
             .http_status_as_error(false)
@@ -195,30 +273,17 @@ impl AnalyzerProcess {
         self.exit = Some(status);
     }
 
-    /// SIGTERM, then waits for a clean exit (status 0).
+    /// SIGTERM, then waits for a clean exit (status 0); SIGKILL and a panic after a bounded
+    /// wait.
     pub fn terminate(&mut self) {
-        if self.poll_exit().is_none() {
-            let pid = self.child.id().to_string();
-            let sent = Command::new("kill").args(["-TERM", &pid]).status();
-            assert!(
-                sent.is_ok_and(|s| s.success()) || self.poll_exit().is_some(),
-                "cannot SIGTERM the analyzer"
+        let Some(status) = stop_child(&mut self.child, STOP_TIMEOUT) else {
+            self.exit = self.child.try_wait().ok().flatten();
+            panic!(
+                "analyzer did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed\n{}",
+                self.stderr_tail()
             );
-        }
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        let status = loop {
-            if let Some(status) = self.poll_exit() {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "analyzer did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed\n{}",
-                    self.stderr_tail()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
         };
+        self.exit = Some(status);
         assert!(
             status.success(),
             "analyzer exited with {status} after SIGTERM\n{}",
@@ -229,12 +294,12 @@ impl AnalyzerProcess {
     /// The end of this start's stderr, for failure messages.
     pub fn stderr_tail(&self) -> String {
         let text = fs::read_to_string(&self.stderr_path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(60)..].join("\n");
         format!(
-            "--- analyzer start {} stderr ({}) ---\n{tail}",
+            "--- analyzer start {} stderr ({}, data in {}) ---\n{}",
             self.generation,
-            self.stderr_path.display()
+            self.stderr_path.display(),
+            self.site.data_dir.display(),
+            tail(&text, STDERR_TAIL_LINES)
         )
     }
 
@@ -256,16 +321,4 @@ impl Drop for AnalyzerProcess {
             eprintln!("{}", self.stderr_tail());
         }
     }
-}
-
-/// The value of the sample `name` (with its labels, exactly as exposed, e.g.
-/// `otel_parity_pushes_total{result="stored"}`) in exposition `text`; 0 when absent.
-pub fn sample(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            (series == name).then(|| value.parse::<f64>().ok())?
-        })
-        .unwrap_or(0.0)
 }
