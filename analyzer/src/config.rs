@@ -78,13 +78,9 @@ fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::E
 impl AnalyzerConfig {
     /// Parses config YAML; `origin` names the source in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
-        let value: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| format!("invalid config {origin}: {e}"))?;
-        if value.is_null() {
-            return Ok(AnalyzerConfig::default());
-        }
-        let config: AnalyzerConfig = serde_path_to_error::deserialize(value)
-            .map_err(|e| format!("invalid config {origin}: {}: {}", e.path(), e.inner()))?;
+        let config = crate::yaml::from_yaml::<AnalyzerConfig>(text)
+            .map_err(|e| format!("invalid config {origin}: {e}"))?
+            .unwrap_or_default();
         config
             .validate()
             .map_err(|e| format!("invalid config {origin}: {e}"))?;

@@ -14,6 +14,7 @@ pub mod report;
 pub mod server;
 pub mod store;
 pub mod ui;
+mod yaml;
 
 /// Now, in Unix epoch nanoseconds (0 if the clock is before 1970).
 pub fn unix_nanos_now() -> u64 {

@@ -82,19 +82,9 @@ impl LintConfig {
             path: origin.to_owned(),
             message,
         };
-        let value: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| error(e.to_string()))?;
-        if value.is_null() {
+        let Some(file) = crate::yaml::from_yaml::<RulesFile>(text).map_err(error)? else {
             return Ok(Self::default());
-        }
-        let file: RulesFile = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            if path == "." {
-                error(e.inner().to_string())
-            } else {
-                error(format!("{path}: {}", e.inner()))
-            }
-        })?;
+        };
         let mut config = Self::default();
         for (id, setting) in file.rules {
             let rule = RuleId::from_id(&id).ok_or_else(|| {

@@ -211,21 +211,9 @@ impl Baseline {
             path: origin.to_owned(),
             message,
         };
-        let value: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| error(e.to_string()))?;
-        if value.is_null() {
-            return Err(error(
-                "the file is empty; write one with --write-baseline".into(),
-            ));
-        }
-        let baseline: Baseline = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            if path == "." {
-                error(e.inner().to_string())
-            } else {
-                error(format!("{path}: {}", e.inner()))
-            }
-        })?;
+        let baseline = crate::yaml::from_yaml::<Baseline>(text)
+            .map_err(error)?
+            .ok_or_else(|| error("the file is empty; write one with --write-baseline".into()))?;
         baseline.validate().map_err(error)?;
         Ok(baseline)
     }
