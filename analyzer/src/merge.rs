@@ -133,8 +133,12 @@ fn merge_metric(a: &mut pb::MetricShape, b: &pb::MetricShape) {
     a.data_points += b.data_points;
 }
 
-fn same_bounds(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+/// Whether two explicit-bucket layouts have the same bounds.
+pub fn same_bounds(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.to_bits() == y.to_bits() || x == y)
 }
 
 fn merge_operations(into: &mut Vec<pb::SpanOperation>, from: &[pb::SpanOperation]) {
@@ -216,24 +220,32 @@ fn merge_logs(a: &mut pb::LogShape, b: &pb::LogShape) {
 }
 
 /// Unions two HLL sketches. A sketch that does not deserialize is ignored
-/// (the other is kept), so one corrupt replica cannot erase the others.
+/// (the other is kept), so one corrupt replica cannot erase the others; when
+/// neither side has a sketch, the larger estimate is the best lower bound.
 fn merge_cardinality(a: &mut pb::Cardinality, b: &pb::Cardinality) {
     let parse = |bytes: &[u8]| {
         (!bytes.is_empty())
             .then(|| HllSketch::deserialize(bytes).ok())
             .flatten()
     };
-    let (left, right) = (parse(&a.hll), parse(&b.hll));
-    let lg_k = [&left, &right]
+    let sketches: Vec<HllSketch> = [parse(&a.hll), parse(&b.hll)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if sketches.is_empty() {
+        a.estimate = a.estimate.max(b.estimate);
+        return;
+    }
+    let lg_k = sketches
         .iter()
-        .filter_map(|s| s.as_ref().map(HllSketch::lg_config_k))
+        .map(HllSketch::lg_config_k)
         .max()
         .unwrap_or(MAX_LG_K)
         .min(MAX_LG_K);
     let Ok(mut union) = HllUnion::new(lg_k) else {
         return;
     };
-    for sketch in [&left, &right].into_iter().flatten() {
+    for sketch in &sketches {
         union.update(sketch);
     }
     let merged = union.to_sketch(HllType::Hll4);
@@ -320,6 +332,28 @@ mod tests {
         };
         merge_cardinality(&mut a, &corrupt);
         assert!((a.estimate - 1_000.0).abs() < 20.0, "{}", a.estimate);
+    }
+
+    #[test]
+    fn estimates_without_sketches_merge_to_the_larger() {
+        let mut a = pb::Cardinality {
+            estimate: 3.0,
+            hll: vec![],
+        };
+        merge_cardinality(
+            &mut a,
+            &pb::Cardinality {
+                estimate: 5.0,
+                hll: vec![],
+            },
+        );
+        assert_eq!(
+            a,
+            pb::Cardinality {
+                estimate: 5.0,
+                hll: vec![]
+            }
+        );
     }
 
     #[test]

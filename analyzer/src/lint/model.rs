@@ -1,10 +1,12 @@
 //! What lint looks at: every service of every environment in the inputs, merged by service
-//! key. Counts add, sets union, and cardinality estimates take the maximum (an upper bound
-//! that is good enough to lint; unioning the sketches is the analyzer's merge's job).
+//! key with the analyzer's merge (counts add, sets union, cardinality sketches union).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use otel_parity_proto::v1 as pb;
+
+use crate::merge::merge_service;
+pub use crate::merge::same_bounds;
 
 /// The telemetry of all inputs, per service key (`namespace/name`, or `name`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,43 +92,30 @@ impl MetricTelemetry {
         self.monotonic_points > 0 && self.monotonic_points >= self.non_monotonic_points
     }
 
-    fn merge(&mut self, shape: &pb::MetricShape) {
-        add_counts(&mut self.types, &shape.types);
-        add_counts(&mut self.units, &shape.units);
-        add_counts(&mut self.temporalities, &shape.temporalities);
-        self.monotonic_points += shape.monotonic_points;
-        self.non_monotonic_points += shape.non_monotonic_points;
-        for layout in &shape.bucket_layouts {
-            match self
-                .bucket_layouts
-                .iter_mut()
-                .find(|(bounds, _)| same_bounds(bounds, &layout.bounds))
-            {
-                Some((_, points)) => *points += layout.data_points,
-                None => self
-                    .bucket_layouts
-                    .push((layout.bounds.clone(), layout.data_points)),
-            }
+    fn from_shape(shape: &pb::MetricShape) -> Self {
+        let estimate = |c: &Option<pb::Cardinality>| c.as_ref().map_or(0.0, |c| c.estimate);
+        let mut bucket_layouts: Vec<(Vec<f64>, u64)> = shape
+            .bucket_layouts
+            .iter()
+            .map(|l| (l.bounds.clone(), l.data_points))
+            .collect();
+        bucket_layouts.sort_by(|a, b| compare_bounds(&a.0, &b.0));
+        MetricTelemetry {
+            types: shape.types.clone(),
+            units: shape.units.clone(),
+            temporalities: shape.temporalities.clone(),
+            monotonic_points: shape.monotonic_points,
+            non_monotonic_points: shape.non_monotonic_points,
+            bucket_layouts,
+            attribute_keys: shape
+                .attribute_keys
+                .iter()
+                .map(|(k, a)| (k.clone(), estimate(&a.values)))
+                .collect(),
+            series: estimate(&shape.series),
+            data_points: shape.data_points,
         }
-        self.bucket_layouts
-            .sort_by(|a, b| compare_bounds(&a.0, &b.0));
-        for (key, attribute) in &shape.attribute_keys {
-            let estimate = attribute.values.as_ref().map_or(0.0, |v| v.estimate);
-            let entry = self.attribute_keys.entry(key.clone()).or_insert(0.0);
-            *entry = entry.max(estimate);
-        }
-        let series = shape.series.as_ref().map_or(0.0, |s| s.estimate);
-        self.series = self.series.max(series);
-        self.data_points += shape.data_points;
     }
-}
-
-/// Whether two bucket layouts have the same bounds.
-pub fn same_bounds(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.to_bits() == y.to_bits() || x == y)
 }
 
 fn compare_bounds(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
@@ -148,12 +137,6 @@ fn dominant(counts: &BTreeMap<String, u64>) -> Option<&str> {
         .map(|(name, _)| name.as_str())
 }
 
-fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
-    for (key, count) in from {
-        *into.entry(key.clone()).or_insert(0) += count;
-    }
-}
-
 /// The lower-case name of a span kind as the proto encodes it.
 pub fn span_kind_name(kind: i32) -> &'static str {
     match pb::SpanKind::try_from(kind) {
@@ -169,47 +152,62 @@ pub fn span_kind_name(kind: i32) -> &'static str {
 impl Telemetry {
     /// Merges every service of every environment of `snapshots`.
     pub fn from_snapshots<'a>(snapshots: impl IntoIterator<Item = &'a pb::Snapshot>) -> Self {
-        let mut telemetry = Telemetry::default();
+        let mut merged: BTreeMap<&str, pb::ServiceFingerprint> = BTreeMap::new();
         for snapshot in snapshots {
             for environment in snapshot.environments.values() {
                 for (key, service) in &environment.services {
-                    telemetry
-                        .services
-                        .entry(key.clone())
-                        .or_default()
-                        .merge(service);
+                    match merged.get_mut(key.as_str()) {
+                        Some(into) => merge_service(into, service),
+                        None => {
+                            merged.insert(key, service.clone());
+                        }
+                    }
                 }
             }
         }
-        telemetry
+        let services = merged
+            .into_iter()
+            .map(|(key, service)| (key.to_owned(), ServiceTelemetry::from_fingerprint(&service)))
+            .collect();
+        Telemetry { services }
     }
 }
 
 impl ServiceTelemetry {
-    fn merge(&mut self, service: &pb::ServiceFingerprint) {
-        for (name, shape) in &service.metrics {
-            self.metrics.entry(name.clone()).or_default().merge(shape);
-        }
+    fn from_fingerprint(service: &pb::ServiceFingerprint) -> Self {
+        let mut telemetry = ServiceTelemetry {
+            metrics: service
+                .metrics
+                .iter()
+                .map(|(name, shape)| (name.clone(), MetricTelemetry::from_shape(shape)))
+                .collect(),
+            ..ServiceTelemetry::default()
+        };
         for operation in &service.span_operations {
             let key = SpanOperationKey {
                 name: operation.name.clone(),
                 kind: span_kind_name(operation.kind).to_owned(),
             };
-            self.span_operations
+            telemetry
+                .span_operations
                 .entry(key)
                 .or_default()
                 .extend(operation.attribute_keys.keys().cloned());
         }
         if let Some(logs) = &service.logs {
-            self.log_event_names
+            telemetry
+                .log_event_names
                 .extend(logs.event_names.keys().cloned());
-            self.log_attribute_keys
+            telemetry
+                .log_attribute_keys
                 .extend(logs.attribute_keys.keys().cloned());
         }
         if let Some(resource) = &service.resource {
-            self.resource_attribute_keys
+            telemetry
+                .resource_attribute_keys
                 .extend(resource.attribute_keys.keys().cloned());
         }
+        telemetry
     }
 }
 
