@@ -9,8 +9,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod containers;
 mod dashboard;
 mod manifests;
+mod ports;
 mod processes;
 mod prometheus;
 mod promql;
