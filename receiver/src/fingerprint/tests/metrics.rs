@@ -1,0 +1,114 @@
+//! Metric shapes, cumulative request counts turned into deltas, and the metric-name cap.
+
+use opentelemetry_proto::tonic::metrics::v1::{NumberDataPoint, Sum, number_data_point};
+
+use super::*;
+
+#[test]
+fn cumulative_request_counts_become_deltas_and_restarts_count_from_zero() {
+    let engine = engine();
+    for (count, start) in [(10, 100), (25, 100), (4, 900)] {
+        let request = metrics(
+            "cart",
+            vec![request_duration(vec![
+                duration_histogram(count, start, "/cart"),
+                duration_histogram(count, start, "/cart/items"),
+            ])],
+        );
+        engine
+            .ingest(Signal::Metrics, &request, request.len())
+            .unwrap();
+    }
+    let snapshot = engine.snapshot();
+    let cart = service(&snapshot, "staging", "shop/cart");
+    // Per series: 10, then +15, then a restart (new start time) adds 4: 29 × 2.
+    assert_eq!(cart.sampling.as_ref().unwrap().request_metric_count, 58);
+    let shape = &cart.metrics["http.server.request.duration"];
+    assert_eq!(shape.types["histogram"], 6);
+    assert_eq!(shape.units["s"], 6);
+    assert_eq!(shape.temporalities["cumulative"], 6);
+    assert_eq!(shape.bucket_layouts.len(), 1);
+    assert_eq!(
+        shape.bucket_layouts[0].bounds,
+        vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]
+    );
+    assert_eq!(shape.series.as_ref().unwrap().estimate, 2.0);
+    assert_eq!(
+        shape.attribute_keys["http.route"]
+            .values
+            .as_ref()
+            .unwrap()
+            .estimate,
+        2.0
+    );
+}
+
+#[test]
+fn sums_record_monotonicity_and_metrics_over_the_cap_are_counted() {
+    let mut config = EngineConfig::default();
+    config.limits.max_metrics = 1;
+    let engine = Fingerprinter::new(config);
+    let sum = |name: &str, monotonic: bool| Metric {
+        name: name.into(),
+        unit: "{order}".into(),
+        data: Some(metric::Data::Sum(Sum {
+            data_points: vec![NumberDataPoint {
+                attributes: vec![string("app.payment.method", "card")],
+                value: Some(number_data_point::Value::AsInt(3)),
+                ..Default::default()
+            }],
+            aggregation_temporality: AggregationTemporality::Delta as i32,
+            is_monotonic: monotonic,
+        })),
+        ..Default::default()
+    };
+    let request = metrics(
+        "checkout",
+        vec![
+            sum("app.orders.placed", true),
+            sum("app.orders.inflight", false),
+        ],
+    );
+    let outcome = engine
+        .ingest(Signal::Metrics, &request, request.len())
+        .unwrap();
+    assert_eq!(outcome.accepted, 2);
+    let snapshot = engine.snapshot();
+    let checkout = service(&snapshot, "staging", "shop/checkout");
+    assert_eq!(checkout.metrics.len(), 1);
+    assert_eq!(checkout.metrics["app.orders.placed"].monotonic_points, 1);
+    assert_eq!(
+        checkout.metrics["app.orders.placed"].temporalities["delta"],
+        1
+    );
+    assert_eq!(checkout.overflow.unwrap().metric_names, 1);
+}
+
+#[test]
+fn cumulative_request_counts_continue_across_windows() {
+    let engine = engine();
+    let send = |count| {
+        let request = metrics(
+            "cart",
+            vec![request_duration(vec![duration_histogram(
+                count, 100, "/cart",
+            )])],
+        );
+        engine
+            .ingest(Signal::Metrics, &request, request.len())
+            .unwrap();
+    };
+    let requests = |window: &pb::Snapshot| {
+        service(window, "staging", "shop/cart")
+            .sampling
+            .as_ref()
+            .unwrap()
+            .request_metric_count
+    };
+    send(10);
+    let first = engine.take_window();
+    send(25);
+    send(31);
+    let second = engine.take_window();
+    assert_eq!((requests(&first), requests(&second)), (10, 21));
+}
