@@ -164,9 +164,12 @@ impl Evaluator {
             let result = tokio::task::spawn_blocking(move || {
                 let retention =
                     u64::try_from(evaluator.config.retention.as_nanos()).unwrap_or(u64::MAX);
-                evaluator
+                let deleted = evaluator
                     .store
                     .delete_older_than(unix_nanos_now().saturating_sub(retention))?;
+                evaluator
+                    .metrics
+                    .add_stored_pushes(-i64::try_from(deleted).unwrap_or(i64::MAX));
                 evaluator.evaluate_once()
             })
             .await;

@@ -173,10 +173,15 @@ impl AnalyzerMetrics {
         self.push_bytes.inc_by(bytes as u64);
     }
 
-    /// Sets how many pushes the store holds.
+    /// Sets how many pushes the store holds (at start-up).
     pub fn set_stored_pushes(&self, pushes: u64) {
         self.stored_pushes
             .set(i64::try_from(pushes).unwrap_or(i64::MAX));
+    }
+
+    /// Counts pushes added to the store (positive) or deleted by retention.
+    pub fn add_stored_pushes(&self, change: i64) {
+        self.stored_pushes.inc_by(change);
     }
 
     /// Replaces the per-pair gauges with one evaluation round's reports, and

@@ -57,8 +57,8 @@ impl ParityService for PushService {
             ),
         };
         self.metrics.record_push(result, bytes);
-        if let Ok(count) = self.store.push_count() {
-            self.metrics.set_stored_pushes(count);
+        if result == "stored" {
+            self.metrics.add_stored_pushes(1);
         }
         response.map(Response::new)
     }
