@@ -16,6 +16,7 @@ use crate::report::Report;
 use crate::store::{Store, StoreError};
 use crate::ui::history::History;
 use crate::unix_nanos_now;
+use otel_parity_proto::v1 as pb;
 
 /// Runs comparisons and keeps the latest report of each pair.
 pub struct Evaluator {
@@ -62,33 +63,49 @@ impl Evaluator {
         since: Duration,
     ) -> Result<Report, CompareError> {
         let now = unix_nanos_now();
+        let baseline_fp = self.fingerprint(baseline, since, now)?;
+        let candidate_fp = self.fingerprint(candidate, since, now)?;
+        Ok(self.compare(baseline, &baseline_fp, candidate, &candidate_fp, now))
+    }
+
+    /// `environment`'s pushes over the `since` before `now`, merged.
+    fn fingerprint(
+        &self,
+        environment: &str,
+        since: Duration,
+        now: u64,
+    ) -> Result<pb::EnvironmentFingerprint, CompareError> {
         let from = now.saturating_sub(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX));
-        let fingerprint = |environment: &str| {
-            self.store
-                .fingerprint(environment, from, now)?
-                .ok_or_else(|| CompareError::NoData {
-                    environment: environment.to_owned(),
-                    since: humantime::format_duration(since).to_string(),
-                })
-        };
-        let baseline_fp = fingerprint(baseline)?;
-        let candidate_fp = fingerprint(candidate)?;
+        self.store
+            .fingerprint(environment, from, now)?
+            .map(|merged| merged.fingerprint)
+            .ok_or_else(|| CompareError::NoData {
+                environment: environment.to_owned(),
+                since: humantime::format_duration(since).to_string(),
+            })
+    }
+
+    /// The report of two merged fingerprints, with accepted differences
+    /// judged as of `now`.
+    fn compare(
+        &self,
+        baseline: &str,
+        baseline_fp: &pb::EnvironmentFingerprint,
+        candidate: &str,
+        candidate_fp: &pb::EnvironmentFingerprint,
+        now: u64,
+    ) -> Report {
         let today = Date::from_unix_days(i64::try_from(now / 86_400_000_000_000).unwrap_or(0))
             .unwrap_or_else(Date::today_utc);
         let mut options = CompareOptions::new(today);
         options.ingestion_band = self.config.ingestion_band;
         options.accepted = self.accepted.clone();
-        Ok(compare(
-            baseline,
-            &baseline_fp.fingerprint,
-            candidate,
-            &candidate_fp.fingerprint,
-            &options,
-        ))
+        compare(baseline, baseline_fp, candidate, candidate_fp, &options)
     }
 
-    /// The pairs the config asks for, among the environments stored.
-    fn pairs(&self) -> Result<Vec<(String, String)>, StoreError> {
+    /// The candidates the config asks for, among the environments stored
+    /// (none when the baseline has no data).
+    fn candidates(&self) -> Result<Vec<String>, StoreError> {
         let baseline = &self.config.evaluation.baseline;
         let stored: Vec<String> = self
             .store
@@ -113,23 +130,43 @@ impl Evaluator {
                 .cloned()
                 .collect()
         };
-        Ok(candidates
-            .into_iter()
-            .map(|c| (baseline.clone(), c))
-            .collect())
+        Ok(candidates)
     }
 
     /// Compares every pair once and publishes the reports.
     pub fn evaluate_once(&self) -> Result<usize, StoreError> {
         let mut reports = Vec::new();
-        for (baseline, candidate) in self.pairs()? {
-            match self.report(&baseline, &candidate, self.config.evaluation.since) {
-                Ok(report) => reports.push(report),
-                Err(CompareError::NoData { .. }) => {}
+        let now = unix_nanos_now();
+        let since = self.config.evaluation.since;
+        let baseline = &self.config.evaluation.baseline;
+        let candidates = self.candidates()?;
+        // The baseline is merged once for all its candidates.
+        let baseline_fp = if candidates.is_empty() {
+            None
+        } else {
+            match self.fingerprint(baseline, since, now) {
+                Ok(fingerprint) => Some(fingerprint),
+                Err(CompareError::NoData { .. }) => None,
                 Err(CompareError::Store(error)) => return Err(error),
             }
+        };
+        if let Some(baseline_fp) = &baseline_fp {
+            for candidate in &candidates {
+                match self.fingerprint(candidate, since, now) {
+                    Ok(candidate_fp) => {
+                        reports.push(self.compare(
+                            baseline,
+                            baseline_fp,
+                            candidate,
+                            &candidate_fp,
+                            now,
+                        ));
+                    }
+                    Err(CompareError::NoData { .. }) => {}
+                    Err(CompareError::Store(error)) => return Err(error),
+                }
+            }
         }
-        let now = unix_nanos_now();
         self.metrics.record_round(&reports, now as f64 / 1e9);
         self.history.record(&reports, now);
         let count = reports.len();
