@@ -23,15 +23,6 @@ impl Signal {
         }
     }
 
-    /// What one item of this signal is called in OTLP's `partial_success`.
-    pub fn item_name(self) -> &'static str {
-        match self {
-            Signal::Traces => "spans",
-            Signal::Metrics => "data points",
-            Signal::Logs => "log records",
-        }
-    }
-
     /// Index into per-signal arrays.
     pub fn index(self) -> usize {
         self as usize

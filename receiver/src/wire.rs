@@ -78,15 +78,6 @@ impl<'a> Value<'a> {
     pub fn as_str(self) -> &'a str {
         std::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
-
-    /// The value as an IEEE double (fixed64 bits).
-    #[inline]
-    pub fn as_f64(self) -> f64 {
-        match self {
-            Value::Fixed64(v) => f64::from_bits(v),
-            _ => 0.0,
-        }
-    }
 }
 
 /// Iterates over the fields of one message.
@@ -267,7 +258,7 @@ pub fn is_utf8(bytes: &[u8]) -> bool {
 }
 
 /// Checks `message` against `schema` at nesting `depth`.
-pub fn validate_at(message: &[u8], schema: &Schema, depth: usize) -> Result<(), WireError> {
+fn validate_at(message: &[u8], schema: &Schema, depth: usize) -> Result<(), WireError> {
     if depth > MAX_DEPTH {
         return Err(WireError::TooDeep);
     }
