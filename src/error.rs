@@ -24,3 +24,9 @@ impl From<otel_parity_receiver::Error> for CliError {
         CliError(error.to_string())
     }
 }
+
+impl From<otel_parity_model::snapshot::SnapshotError> for CliError {
+    fn from(error: otel_parity_model::snapshot::SnapshotError) -> Self {
+        CliError(error.to_string())
+    }
+}

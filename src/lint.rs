@@ -6,11 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use otel_parity_analyzer::lint::{self, Baseline, Format, Level, LintConfig, Report, Telemetry};
+use otel_parity_lint::{self as lint, Baseline, Format, Level, LintConfig, Report, Telemetry};
+use otel_parity_model::snapshot;
 use otel_parity_proto::v1 as pb;
+use otel_parity_receiver::Fingerprinter;
 use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_receiver::offline::{FileSummary, fingerprint_file};
-use otel_parity_receiver::{Fingerprinter, snapshot};
 use serde_json::Value;
 
 use crate::cli::LintArgs;

@@ -11,10 +11,11 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
+use otel_parity_model::snapshot;
 use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_receiver::offline::{FileSummary, fingerprint_file};
 use otel_parity_receiver::server::Receiver;
-use otel_parity_receiver::{Error, Fingerprinter, snapshot};
+use otel_parity_receiver::{Error, Fingerprinter};
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{AnalyzeArgs, Cli, Command, DemoArgs, FingerprintArgs, ReceiveArgs, ServeArgs};

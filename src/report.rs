@@ -3,12 +3,13 @@
 
 use std::io::IsTerminal;
 
-use otel_parity_analyzer::accepted::{Date, load_accepted};
-use otel_parity_analyzer::compare::{CompareOptions, compare};
-use otel_parity_analyzer::merge::merge_environment;
-use otel_parity_analyzer::report::Report;
+use otel_parity_compare::Date;
+use otel_parity_compare::Report;
+use otel_parity_compare::accepted::load_accepted;
+use otel_parity_compare::{CompareOptions, compare};
+use otel_parity_model::merge::merge_environment;
+use otel_parity_model::snapshot;
 use otel_parity_proto::v1 as pb;
-use otel_parity_receiver::snapshot;
 
 use crate::CliError;
 use crate::cli::ReportArgs;

@@ -5,7 +5,7 @@
 #[path = "../benches/scenarios.rs"]
 mod scenarios;
 
-use otel_parity_analyzer::merge::merge_environment;
+use otel_parity_model::merge::merge_environment;
 use otel_parity_proto::v1 as pb;
 use otel_parity_receiver::{EngineConfig, Fingerprinter, Signal};
 

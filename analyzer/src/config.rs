@@ -78,7 +78,7 @@ fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::E
 impl AnalyzerConfig {
     /// Parses config YAML; `origin` names the source in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
-        let config = crate::yaml::from_yaml::<AnalyzerConfig>(text)
+        let config = otel_parity_runtime::yaml::from_yaml::<AnalyzerConfig>(text)
             .map_err(|e| format!("invalid config {origin}: {e}"))?
             .unwrap_or_default();
         config

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use parking_lot::RwLock;
 
-use crate::accepted::{AcceptedDifference, Date};
-use crate::compare::{CompareOptions, compare};
 use crate::config::AnalyzerConfig;
 use crate::exposition::AnalyzerMetrics;
-use crate::report::Report;
+use crate::history::History;
 use crate::store::{Store, StoreError};
-use crate::ui::history::History;
 use crate::unix_nanos_now;
+use otel_parity_compare::report::Report;
+use otel_parity_compare::{AcceptedDifference, Date};
+use otel_parity_compare::{CompareOptions, compare};
 use otel_parity_proto::v1 as pb;
 
 /// Runs comparisons and keeps the latest report of each pair.

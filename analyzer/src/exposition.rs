@@ -11,7 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::report::{Dimension, Report, Severity, Status};
+use otel_parity_compare::report::{Dimension, Report, Severity, Status};
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -354,7 +354,7 @@ fn to_prometheus_text(openmetrics: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Finding, Scores, ServiceScores};
+    use otel_parity_compare::report::{Finding, Scores, ServiceScores};
 
     fn finding(dimension: Dimension, service: &str) -> Finding {
         Finding {

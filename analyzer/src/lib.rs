@@ -1,20 +1,17 @@
-//! otel-parity's analyzer: turns fingerprints (`parity.v1`) into verdicts.
-//! It never imports the receiver: the proto crate is the only contract.
+//! otel-parity's analyzer: takes fingerprint pushes from receivers
+//! (`push_service`), keeps them (`store`), compares environments on a schedule
+//! (`evaluate`, `history`) and serves the results (`exposition` for
+//! Prometheus, `web` for the JSON API and the UI). It never imports the
+//! receiver: the proto crate is the only contract.
 
-pub mod accepted;
-pub mod compare;
 pub mod config;
 pub mod evaluate;
 pub mod exposition;
-pub mod http;
-pub mod lint;
-pub mod merge;
-pub mod push;
-pub mod report;
+pub mod history;
+pub mod push_service;
 pub mod server;
 pub mod store;
-pub mod ui;
-mod yaml;
+pub mod web;
 
 /// Now, in Unix epoch nanoseconds (0 if the clock is before 1970).
 pub fn unix_nanos_now() -> u64 {

@@ -10,13 +10,13 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codec::CompressionEncoding;
 
-use crate::accepted::load_accepted;
 use crate::config::AnalyzerConfig;
 use crate::evaluate::Evaluator;
 use crate::exposition::AnalyzerMetrics;
-use crate::http::{ApiState, router};
-use crate::push::{PushServer, PushService};
+use crate::push_service::{PushServer, PushService};
 use crate::store::Store;
+use crate::web::http::{ApiState, router};
+use otel_parity_compare::accepted::load_accepted;
 
 /// Why the analyzer could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +41,7 @@ pub enum ServeError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
-    Accepted(#[from] crate::accepted::AcceptedError),
+    Accepted(#[from] otel_parity_compare::accepted::AcceptedError),
     #[error("{what} server failed: {reason}")]
     Serve { what: &'static str, reason: String },
 }

@@ -22,7 +22,7 @@ use prost::Message;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 
-use crate::merge::merge_environment;
+use otel_parity_model::merge::merge_environment;
 
 /// Schema migrations, applied in order. Step `i` brings the database to
 /// version `i + 1`, recorded in `PRAGMA user_version`. Never edit a released

@@ -27,11 +27,8 @@ pub enum Error {
     },
     #[error("{what} server failed: {reason}")]
     Serve { what: &'static str, reason: String },
-    #[error("cannot write snapshot {path}: {source}")]
-    SnapshotWrite {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Snapshot(#[from] otel_parity_model::snapshot::SnapshotError),
     #[error("cannot read {path}: {source}")]
     InputRead {
         path: PathBuf,

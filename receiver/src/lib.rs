@@ -7,10 +7,9 @@ pub mod fingerprint;
 pub mod limits;
 pub mod offline;
 pub mod otlp;
-pub mod push;
+pub mod push_client;
 pub mod server;
 pub mod signal;
-pub mod snapshot;
 pub mod wire;
 
 pub use config::ReceiverConfig;

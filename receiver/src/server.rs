@@ -14,8 +14,8 @@ use crate::config::ReceiverConfig;
 use crate::error::Error;
 use crate::otlp::grpc::{Logs, Metrics, OtlpGrpcService, Traces};
 use crate::otlp::http;
-use crate::push::Pusher;
-use crate::snapshot;
+use crate::push_client::Pusher;
+use otel_parity_model::snapshot::{self, SnapshotError};
 
 /// Listeners bound and ready to serve; binding first makes "address in use"
 /// an error before anything starts.
@@ -205,8 +205,9 @@ async fn write_snapshot(engine: &Arc<Fingerprinter>, path: &std::path::Path) -> 
     let path_for_error = path.clone();
     tokio::task::spawn_blocking(move || snapshot::write(&path, &engine.snapshot()))
         .await
-        .map_err(|e| Error::SnapshotWrite {
+        .map_err(|e| SnapshotError::Write {
             path: path_for_error,
             source: std::io::Error::other(e),
         })?
+        .map_err(Error::from)
 }

@@ -10,13 +10,13 @@ use parking_lot::Mutex;
 
 use super::attributes::{key_hash, key_value, pair_hash, set_hash, value_hash};
 use super::service::ServiceState;
-use super::sketch::{DistinctCount, SERIES_LG_K, VALUES_LG_K};
 use super::table::{CappedTable, CountTable, named};
 use super::{IngestOutcome, children};
 use crate::Signal;
 use crate::limits::Limits;
 use crate::otlp::schema::field;
 use crate::wire::{self, Value};
+use otel_parity_model::sketch::{DistinctCount, SERIES_LG_K, VALUES_LG_K};
 
 /// Histograms that count one data point per server request, in the order
 /// preferred when a service reports several (during a semconv migration).

@@ -14,7 +14,6 @@ mod metrics;
 mod resource;
 mod sampling;
 mod service;
-mod sketch;
 mod table;
 mod traces;
 

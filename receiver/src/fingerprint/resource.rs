@@ -4,11 +4,11 @@
 use otel_parity_proto::v1 as pb;
 
 use super::attributes::{attributes, string_value, value_hash};
-use super::sketch::{DistinctCount, VALUES_LG_K};
 use super::table::{CappedTable, CountTable};
 use crate::limits::Limits;
 use crate::otlp::schema::field;
 use crate::wire;
+use otel_parity_model::sketch::{DistinctCount, VALUES_LG_K};
 
 /// Resource keys whose *values* may leave the receiver: low-cardinality facts
 /// about the runtime, never about users or requests.

@@ -6,13 +6,13 @@ use otel_parity_proto::v1 as pb;
 use super::attributes::key_value;
 use super::edges::{OpRef, SpanRecord};
 use super::service::ServiceState;
-use super::sketch::DurationHistogram;
 use super::table::{CappedTable, CountTable, OrderedCounts};
 use super::{IngestOutcome, children};
 use crate::Signal;
 use crate::limits::Limits;
 use crate::otlp::schema::field;
 use crate::wire::{self, Value};
+use otel_parity_model::sketch::DurationHistogram;
 
 const KIND_SERVER: usize = 2;
 const KIND_CONSUMER: usize = 5;

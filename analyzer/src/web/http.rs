@@ -1,0 +1,230 @@
+//! The analyzer's HTTP API on :8080: `/api/v1/…` JSON, `/metrics`,
+//! `/healthz`, `/readyz`, and the web UI ([`crate::web`]) at `/`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::evaluate::{CompareError, Evaluator};
+use crate::exposition::AnalyzerMetrics;
+use crate::store::Store;
+use otel_parity_compare::report::Severity;
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<Store>,
+    pub metrics: Arc<AnalyzerMetrics>,
+    pub evaluator: Arc<Evaluator>,
+    /// The range a report covers when the request does not say.
+    pub default_since: Duration,
+}
+
+/// The API routes.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/environments", get(environments))
+        .route("/api/v1/report", get(report))
+        .route("/api/v1/findings", get(findings))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .merge(crate::web::ui_routes())
+        .with_state(state)
+}
+
+/// A JSON error body with its status code.
+pub(crate) struct ApiError(pub(crate) StatusCode, pub(crate) String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.1 });
+        (
+            self.0,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
+    ApiError(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+}
+
+pub(crate) fn json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
+    let body = serde_json::to_string_pretty(value).map_err(internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+async fn environments(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let store = Arc::clone(&state.store);
+    let environments = tokio::task::spawn_blocking(move || store.environments())
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    json(&environments)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    baseline: Option<String>,
+    candidate: Option<String>,
+    since: Option<String>,
+    format: Option<String>,
+}
+
+async fn report(
+    State(state): State<ApiState>,
+    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let missing = |name: &str| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("query parameter {name} is required"),
+        )
+    };
+    let baseline = query.baseline.ok_or_else(|| missing("baseline"))?;
+    let candidate = query.candidate.ok_or_else(|| missing("candidate"))?;
+    let since = match &query.since {
+        Some(text) => humantime::parse_duration(text).map_err(|e| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("invalid since {text:?}: {e}"),
+            )
+        })?,
+        None => state.default_since,
+    };
+    let evaluator = Arc::clone(&state.evaluator);
+    let report =
+        tokio::task::spawn_blocking(move || evaluator.report(&baseline, &candidate, since))
+            .await
+            .map_err(internal)?
+            .map_err(|e| match e {
+                CompareError::NoData { .. } => ApiError(StatusCode::NOT_FOUND, e.to_string()),
+                CompareError::Store(error) => internal(error),
+            })?;
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => json(&report),
+        "text" => Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            report.render_text(false),
+        )
+            .into_response()),
+        "markdown" => Ok((
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            report.render_markdown(),
+        )
+            .into_response()),
+        other => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("unknown format {other:?}: use json, text or markdown"),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingsQuery {
+    baseline: Option<String>,
+    candidate: Option<String>,
+    service: Option<String>,
+    severity: Option<String>,
+}
+
+async fn findings(
+    State(state): State<ApiState>,
+    query: Result<Query<FindingsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let severity = match &query.severity {
+        Some(name) => Some(
+            Severity::ALL
+                .into_iter()
+                .find(|s| s.as_str() == name)
+                .ok_or_else(|| {
+                    ApiError(
+                        StatusCode::BAD_REQUEST,
+                        format!("unknown severity {name:?}"),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let mut out = Vec::new();
+    for report in state.evaluator.latest() {
+        if query
+            .baseline
+            .as_ref()
+            .is_some_and(|b| *b != report.baseline)
+            || query
+                .candidate
+                .as_ref()
+                .is_some_and(|c| *c != report.candidate)
+        {
+            continue;
+        }
+        for finding in &report.findings {
+            if query
+                .service
+                .as_ref()
+                .is_some_and(|s| *s != finding.service)
+                || severity.is_some_and(|s| s != finding.severity)
+            {
+                continue;
+            }
+            out.push(serde_json::json!({
+                "baseline": report.baseline,
+                "candidate": report.candidate,
+                "finding": finding,
+            }));
+        }
+    }
+    json(&out)
+}
+
+/// OpenMetrics when the scraper asks for it (Prometheus does), else the
+/// classic text format.
+async fn metrics(State(state): State<ApiState>, headers: axum::http::HeaderMap) -> Response {
+    let openmetrics = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/openmetrics-text"));
+    if openmetrics {
+        let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        (
+            [(header::CONTENT_TYPE, content_type)],
+            state.metrics.encode_openmetrics(),
+        )
+            .into_response()
+    } else {
+        let content_type = "text/plain; version=0.0.4; charset=utf-8";
+        (
+            [(header::CONTENT_TYPE, content_type)],
+            state.metrics.encode_prometheus(),
+        )
+            .into_response()
+    }
+}
+
+async fn ready(State(state): State<ApiState>) -> Result<&'static str, ApiError> {
+    let store = Arc::clone(&state.store);
+    tokio::task::spawn_blocking(move || store.push_count())
+        .await
+        .map_err(internal)?
+        .map_err(|e| {
+            ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("store not ready: {e}"),
+            )
+        })?;
+    Ok("ready\n")
+}

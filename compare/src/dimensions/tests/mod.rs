@@ -1,0 +1,89 @@
+//! Tests of the comparison on a realistic shop (frontend, checkout, payment,
+//! cart), with one planted difference at a time.
+
+mod accepted_file;
+mod builder;
+mod dimensions;
+mod ingestion;
+mod render;
+mod scale;
+mod scores;
+mod shop;
+
+use otel_parity_proto::v1 as pb;
+
+use super::{CompareOptions, compare};
+use crate::date::Date;
+use crate::report::{Dimension, Finding, Report, Severity};
+use builder::{Scale, Service, build, shop};
+
+/// The day tests judge acceptances on.
+fn today() -> Date {
+    Date::new(2026, 11, 15).expect("valid date")
+}
+
+/// Staging's scale in the planted-difference tests: less traffic, fewer
+/// instances and series than prod, as staging always has.
+fn staging_scale() -> Scale {
+    Scale {
+        traffic: 0.3,
+        instances: 3.0,
+        series: 0.7,
+    }
+}
+
+/// prod (the shop as described) against staging (the shop with `plant`
+/// applied) at `scale`.
+fn prod_vs(plant: impl FnOnce(&mut Vec<Service>), scale: Scale) -> Report {
+    let prod = build(&shop(), Scale::prod());
+    let mut staging_shop = shop();
+    plant(&mut staging_shop);
+    let staging = build(&staging_shop, scale);
+    compare_envs(&prod, &staging, &CompareOptions::new(today()))
+}
+
+fn compare_envs(
+    prod: &pb::EnvironmentFingerprint,
+    staging: &pb::EnvironmentFingerprint,
+    options: &CompareOptions,
+) -> Report {
+    compare("prod", prod, "staging", staging, options)
+}
+
+/// (dimension, service, subject, severity) of each finding.
+type Key = (Dimension, String, String, Severity);
+
+fn keys(findings: &[Finding]) -> Vec<Key> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.dimension,
+                f.service.clone(),
+                f.subject.clone(),
+                f.severity,
+            )
+        })
+        .collect()
+}
+
+fn above_info(report: &Report) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity < Severity::Info)
+        .collect()
+}
+
+fn find<'a>(report: &'a Report, dimension: Dimension, subject: &str) -> &'a Finding {
+    report
+        .findings
+        .iter()
+        .find(|f| f.dimension == dimension && f.subject == subject)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {dimension} finding on {subject:?} in {:#?}",
+                report.findings
+            )
+        })
+}

@@ -1,0 +1,8 @@
+//! What an otel-parity fingerprint means, shared by everyone who makes or
+//! reads one: the sketches and their parameters (`sketch`), how fingerprints
+//! of many replicas and windows combine (`merge`), and snapshot files
+//! (`snapshot`). The wire form is `otel_parity_proto::v1`.
+
+pub mod merge;
+pub mod sketch;
+pub mod snapshot;

@@ -1,0 +1,139 @@
+//! Fixed-size, mergeable summaries: HyperLogLog distinct counts and HDR
+//! duration histograms.
+
+use datasketches::hll::{HllSketch, HllType};
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Serializer, V2Serializer};
+use otel_parity_proto::v1 as pb;
+
+/// Precision (log2 of registers) for series cardinality: ~0.8% standard error.
+pub const SERIES_LG_K: u8 = 14;
+/// Precision for per-key value and instance counts: ~1.6% standard error.
+pub const VALUES_LG_K: u8 = 12;
+/// The largest precision any receiver writes, and so the precision a merged
+/// sketch keeps: unions never lose accuracy the inputs had.
+pub const MAX_LG_K: u8 = SERIES_LG_K;
+
+/// A distinct-count sketch over 64-bit hashes. Apache DataSketches HLL with
+/// its default seed, so sketches from different receivers union correctly.
+#[derive(Debug, Clone)]
+pub struct DistinctCount {
+    sketch: HllSketch,
+}
+
+impl DistinctCount {
+    /// An empty sketch with `2^lg_k` registers (4-bit, the smallest form).
+    pub fn new(lg_k: u8) -> Self {
+        let sketch = HllSketch::new(lg_k, HllType::Hll4)
+            .or_else(|_| HllSketch::new(VALUES_LG_K, HllType::Hll4));
+        match sketch {
+            Ok(sketch) => DistinctCount { sketch },
+            // lg_k constants are within DataSketches' 4..=21 range.
+            Err(_) => unreachable!("HLL precision constants are valid"),
+        }
+    }
+
+    /// Records one hashed value.
+    #[inline]
+    pub fn insert(&mut self, hash: u64) {
+        self.sketch.update(hash);
+    }
+
+    /// The distinct-count estimate.
+    pub fn estimate(&self) -> f64 {
+        self.sketch.estimate()
+    }
+
+    /// Heap bytes the sketch holds (grows from a sparse list up to the fixed
+    /// dense size).
+    pub fn memory_bytes(&self) -> usize {
+        self.sketch.estimated_size()
+    }
+
+    /// The snapshot form: estimate plus the serialized sketch.
+    pub fn to_proto(&self) -> pb::Cardinality {
+        pb::Cardinality {
+            estimate: self.estimate().round(),
+            hll: self.sketch.serialize(),
+        }
+    }
+}
+
+/// Span durations in microseconds, 2 significant digits.
+#[derive(Debug, Clone)]
+pub struct DurationHistogram {
+    histogram: Histogram<u64>,
+}
+
+impl Default for DurationHistogram {
+    fn default() -> Self {
+        match Histogram::new(2) {
+            Ok(histogram) => DurationHistogram { histogram },
+            Err(_) => unreachable!("2 significant digits is a valid HDR precision"),
+        }
+    }
+}
+
+impl DurationHistogram {
+    /// Records one duration given in nanoseconds.
+    #[inline]
+    pub fn record_nanos(&mut self, nanos: u64) {
+        // Sub-microsecond spans count as 1 µs so that the lowest bucket is 1.
+        let micros = (nanos / 1_000).max(1);
+        // The histogram auto-resizes, growing (rarely) to the largest value
+        // seen; recording cannot fail below u64::MAX / 2.
+        let _ = self.histogram.record(micros.min(u64::MAX / 4));
+    }
+
+    /// The snapshot form: count, percentiles and the V2-serialized histogram.
+    pub fn to_proto(&self) -> pb::DurationHistogram {
+        let mut hdr = Vec::new();
+        // Serializing into a Vec cannot fail for a valid histogram.
+        if V2Serializer::new()
+            .serialize(&self.histogram, &mut hdr)
+            .is_err()
+        {
+            hdr.clear();
+        }
+        let percentile = |q: f64| self.histogram.value_at_quantile(q) as f64;
+        pb::DurationHistogram {
+            count: self.histogram.len(),
+            p50_us: percentile(0.5),
+            p90_us: percentile(0.9),
+            p99_us: percentile(0.99),
+            hdr,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sketches_built_apart_union_to_the_count_of_all_values() {
+        let mut a = DistinctCount::new(SERIES_LG_K);
+        let mut b = DistinctCount::new(SERIES_LG_K);
+        for i in 0..50_000u64 {
+            a.insert(i);
+            b.insert(i + 25_000);
+        }
+        let mut union = datasketches::hll::HllUnion::new(SERIES_LG_K).unwrap();
+        union.update(&HllSketch::deserialize(&a.to_proto().hll).unwrap());
+        union.update(&HllSketch::deserialize(&b.to_proto().hll).unwrap());
+        let estimate = union.estimate();
+        assert!((estimate - 75_000.0).abs() / 75_000.0 < 0.02, "{estimate}");
+    }
+
+    #[test]
+    fn duration_percentiles_are_within_one_percent() {
+        let mut h = DurationHistogram::default();
+        for ms in 1..=100u64 {
+            h.record_nanos(ms * 1_000_000);
+        }
+        let p = h.to_proto();
+        assert_eq!(p.count, 100);
+        assert!((p.p50_us - 50_000.0).abs() <= 500.0, "{}", p.p50_us);
+        assert!((p.p99_us - 99_000.0).abs() <= 990.0, "{}", p.p99_us);
+    }
+}
