@@ -3,6 +3,7 @@
 //! of many replicas and windows combine (`merge`), and snapshot files
 //! (`snapshot`). The wire form is `otel_parity_proto::v1`.
 
+pub mod accumulate;
 pub mod merge;
 pub mod sketch;
 pub mod snapshot;

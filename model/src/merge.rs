@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 
 use datasketches::hll::{HllSketch, HllType, HllUnion};
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::serialization::Deserializer;
 use otel_parity_proto::v1 as pb;
 
-use crate::sketch::MAX_LG_K;
+use crate::sketch::{MAX_LG_K, duration_proto};
 
 /// Adds `from` into `into`: the fingerprint of both windows or replicas.
 pub fn merge_environment(into: &mut pb::EnvironmentFingerprint, from: &pb::EnvironmentFingerprint) {
@@ -273,23 +272,10 @@ fn merge_duration(a: &mut pb::DurationHistogram, b: &pb::DurationHistogram) {
     *a = duration_proto(&merged);
 }
 
-fn duration_proto(histogram: &Histogram<u64>) -> pb::DurationHistogram {
-    let mut hdr = Vec::new();
-    if V2Serializer::new().serialize(histogram, &mut hdr).is_err() {
-        hdr.clear();
-    }
-    let percentile = |q: f64| histogram.value_at_quantile(q) as f64;
-    pb::DurationHistogram {
-        count: histogram.len(),
-        p50_us: percentile(0.5),
-        p90_us: percentile(0.9),
-        p99_us: percentile(0.99),
-        hdr,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use hdrhistogram::Histogram;
+
     use super::*;
 
     fn cardinality(values: std::ops::Range<u64>) -> pb::Cardinality {

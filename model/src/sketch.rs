@@ -87,22 +87,25 @@ impl DurationHistogram {
 
     /// The snapshot form: count, percentiles and the V2-serialized histogram.
     pub fn to_proto(&self) -> pb::DurationHistogram {
-        let mut hdr = Vec::new();
-        // Serializing into a Vec cannot fail for a valid histogram.
-        if V2Serializer::new()
-            .serialize(&self.histogram, &mut hdr)
-            .is_err()
-        {
-            hdr.clear();
-        }
-        let percentile = |q: f64| self.histogram.value_at_quantile(q) as f64;
-        pb::DurationHistogram {
-            count: self.histogram.len(),
-            p50_us: percentile(0.5),
-            p90_us: percentile(0.9),
-            p99_us: percentile(0.99),
-            hdr,
-        }
+        duration_proto(&self.histogram)
+    }
+}
+
+/// The snapshot form of an HDR duration histogram (microseconds): count,
+/// percentiles for people, and the V2 serialization for merging.
+pub fn duration_proto(histogram: &Histogram<u64>) -> pb::DurationHistogram {
+    let mut hdr = Vec::new();
+    // Serializing into a Vec cannot fail for a valid histogram.
+    if V2Serializer::new().serialize(histogram, &mut hdr).is_err() {
+        hdr.clear();
+    }
+    let percentile = |q: f64| histogram.value_at_quantile(q) as f64;
+    pb::DurationHistogram {
+        count: histogram.len(),
+        p50_us: percentile(0.5),
+        p90_us: percentile(0.9),
+        p99_us: percentile(0.99),
+        hdr,
     }
 }
 
