@@ -1,0 +1,625 @@
+//! The embedded SQLite store: one file under the data directory, one
+//! analyzer. One writer connection (on the store's writer thread: batches of
+//! pushes in one transaction each, roll-up passes, retention) and a few
+//! reader connections, which WAL lets run beside the writer, so reports never
+//! wait for pushes nor pushes for reports.
+//!
+//! SQLite integers are signed, so `u64` nanosecond timestamps and sequence
+//! numbers are stored as `i64`. Unix nanoseconds fit until the year 2262; a
+//! push carrying a larger value is refused as invalid rather than wrapped.
+//! Bounds given to queries saturate at `i64::MAX` instead.
+
+use std::path::{Path, PathBuf};
+
+use parking_lot::Mutex;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::buckets::{Level, RangePlan};
+use super::rollup::{PendingPush, RollupKey, RollupPass, RollupRow};
+use super::{EnvironmentTotals, Inserted, RetentionCutoffs, Retired, StoreError, ValidPush};
+
+/// Schema migrations, applied in order. Step `i` brings the database to
+/// version `i + 1`, recorded in `PRAGMA user_version`. Never edit a released
+/// step: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: pushes, keyed for idempotent retries; the index serves time-range
+    // reads of one environment and retention deletes.
+    "CREATE TABLE pushes (
+        environment TEXT NOT NULL,
+        receiver_instance TEXT NOT NULL,
+        window_start_unix_nano INTEGER NOT NULL,
+        sequence INTEGER NOT NULL,
+        window_end_unix_nano INTEGER NOT NULL,
+        received_at_unix_nano INTEGER NOT NULL,
+        fingerprint BLOB NOT NULL,
+        PRIMARY KEY (environment, receiver_instance, window_start_unix_nano, sequence)
+    );
+    CREATE INDEX pushes_by_environment_window_end
+        ON pushes (environment, window_end_unix_nano);",
+    // 2: rollups. A push's key is kept (push_keys) for the idempotency
+    // window; its fingerprint waits in pending_pushes until a roll-up pass
+    // merges it into its minute and hour rows and deletes it, in one
+    // transaction. Pushes stored by release 1 become pending.
+    "CREATE TABLE push_keys (
+        environment TEXT NOT NULL,
+        receiver_instance TEXT NOT NULL,
+        window_start_unix_nano INTEGER NOT NULL,
+        sequence INTEGER NOT NULL,
+        received_at_unix_nano INTEGER NOT NULL,
+        PRIMARY KEY (environment, receiver_instance, window_start_unix_nano, sequence)
+    ) WITHOUT ROWID;
+    CREATE INDEX push_keys_by_received_at ON push_keys (received_at_unix_nano);
+    CREATE TABLE pending_pushes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        environment TEXT NOT NULL,
+        receiver_instance TEXT NOT NULL,
+        window_start_unix_nano INTEGER NOT NULL,
+        window_end_unix_nano INTEGER NOT NULL,
+        fingerprint BLOB NOT NULL
+    );
+    CREATE INDEX pending_pushes_by_environment_window
+        ON pending_pushes (environment, window_start_unix_nano);
+    CREATE TABLE rollups (
+        environment TEXT NOT NULL,
+        level_seconds INTEGER NOT NULL,
+        bucket_start_unix_nano INTEGER NOT NULL,
+        pushes INTEGER NOT NULL,
+        window_start_unix_nano INTEGER NOT NULL,
+        window_end_unix_nano INTEGER NOT NULL,
+        receivers BLOB NOT NULL,
+        fingerprint BLOB NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (environment, level_seconds, bucket_start_unix_nano)
+    );
+    INSERT INTO push_keys
+        SELECT environment, receiver_instance, window_start_unix_nano, sequence,
+               received_at_unix_nano
+        FROM pushes;
+    INSERT INTO pending_pushes (environment, receiver_instance, window_start_unix_nano,
+                                window_end_unix_nano, fingerprint)
+        SELECT environment, receiver_instance, window_start_unix_nano,
+               window_end_unix_nano, fingerprint
+        FROM pushes ORDER BY window_start_unix_nano;
+    DROP TABLE pushes;",
+];
+
+/// The schema version this code writes and understands.
+pub(super) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How long a statement waits for another connection's lock on the file.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reader connections kept open between reads.
+const IDLE_READERS: usize = 4;
+
+/// Where the database is, and whether it is removed when the store closes.
+#[derive(Debug)]
+pub(super) struct SqliteFile {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        if self.temporary {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = self.path.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// Reads through a small pool of connections of their own.
+pub(super) struct SqliteReaders {
+    file: SqliteFile,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteReaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReaders")
+            .field("path", &self.file.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens (creating if needed) the database at `path`, migrates it, and
+/// returns the writer connection and the readers.
+pub(super) fn open(path: &Path) -> Result<(Connection, SqliteReaders), StoreError> {
+    open_file(SqliteFile {
+        path: path.to_owned(),
+        temporary: false,
+    })
+}
+
+/// A private database in the temp directory, removed when the store closes
+/// (tests, and `serve` without a data directory).
+pub(super) fn open_temporary() -> Result<(Connection, SqliteReaders), StoreError> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "otel-parity-{}-{}.db",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let file = SqliteFile {
+        path: std::env::temp_dir().join(name),
+        temporary: true,
+    };
+    drop(SqliteFile {
+        path: file.path.clone(),
+        temporary: true,
+    });
+    open_file(file)
+}
+
+fn open_file(file: SqliteFile) -> Result<(Connection, SqliteReaders), StoreError> {
+    let writer = connect(&file.path)?;
+    let writer = migrated(writer, &file.path)?;
+    Ok((
+        writer,
+        SqliteReaders {
+            file,
+            idle: Mutex::new(Vec::new()),
+        },
+    ))
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let open_error = |source| StoreError::Open {
+        path: path.display().to_string(),
+        reason: sqlite_reason(&source),
+    };
+    let connection = Connection::open(path).map_err(open_error)?;
+    // Reading the schema makes SQLite check the file header now, so a file
+    // that is not a database fails here with its path.
+    connection
+        .busy_timeout(BUSY_TIMEOUT)
+        .and_then(|()| connection.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())))
+        .and_then(|()| connection.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())))
+        .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
+        .map_err(open_error)?;
+    Ok(connection)
+}
+
+fn migrated(mut connection: Connection, path: &Path) -> Result<Connection, StoreError> {
+    let read_error = |source| StoreError::Open {
+        path: path.display().to_string(),
+        reason: sqlite_reason(&source),
+    };
+    let version = user_version(&connection).map_err(read_error)?;
+    if version > SCHEMA_VERSION {
+        return Err(unsupported(path, version));
+    }
+    for (step, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let target = step as u32 + 1;
+        let migrate_error = |source| StoreError::Migrate {
+            location: path.display().to_string(),
+            version: target,
+            reason: sqlite_reason(&source),
+        };
+        // IMMEDIATE takes the write lock first, so of two processes
+        // migrating one file, the second sees the first's result.
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(migrate_error)?;
+        let current = user_version(&transaction).map_err(migrate_error)?;
+        if current > step as u32 {
+            if current > SCHEMA_VERSION {
+                return Err(unsupported(path, current));
+            }
+            continue;
+        }
+        transaction
+            .execute_batch(sql)
+            .and_then(|()| transaction.pragma_update(None, "user_version", target))
+            .and_then(|()| transaction.commit())
+            .map_err(migrate_error)?;
+    }
+    Ok(connection)
+}
+
+fn user_version(connection: &Connection) -> rusqlite::Result<u32> {
+    connection.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+fn unsupported(path: &Path, found: u32) -> StoreError {
+    StoreError::UnsupportedSchema {
+        location: path.display().to_string(),
+        found,
+        supported: SCHEMA_VERSION,
+    }
+}
+
+/// SQLite's reason, with the extended code for I/O and disk errors (what an
+/// operator greps for).
+fn sqlite_reason(error: &rusqlite::Error) -> String {
+    error.to_string()
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Backend(sqlite_reason(&error))
+    }
+}
+
+/// Stores a batch of validated pushes in one transaction: each key once,
+/// each new push pending roll-up. Durable when this returns.
+pub(super) fn insert_batch(
+    connection: &mut Connection,
+    pushes: &[ValidPush],
+) -> Result<Vec<Inserted>, StoreError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(pushes.len());
+    {
+        let mut key = transaction.prepare_cached(
+            "INSERT INTO push_keys (environment, receiver_instance, window_start_unix_nano,
+                sequence, received_at_unix_nano)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT DO NOTHING",
+        )?;
+        let mut pending = transaction.prepare_cached(
+            "INSERT INTO pending_pushes (environment, receiver_instance,
+                window_start_unix_nano, window_end_unix_nano, fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for push in pushes {
+            let new = key.execute(params![
+                push.environment,
+                push.receiver_instance,
+                push.window_start,
+                push.sequence,
+                push.received_at,
+            ])? == 1;
+            if new {
+                pending.execute(params![
+                    push.environment,
+                    push.receiver_instance,
+                    push.window_start,
+                    push.window_end,
+                    push.fingerprint,
+                ])?;
+            }
+            results.push(if new {
+                Inserted::New
+            } else {
+                Inserted::Duplicate
+            });
+        }
+    }
+    transaction.commit()?;
+    Ok(results)
+}
+
+/// Writes a roll-up pass: the rows' new contents and the pending pushes they
+/// absorbed, deleted, in one transaction.
+pub(super) fn commit_rollup(connection: &mut Connection, pass: &RollupPass) -> Result<(), StoreError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut upsert = transaction.prepare_cached(
+            "INSERT INTO rollups (environment, level_seconds, bucket_start_unix_nano, pushes,
+                window_start_unix_nano, window_end_unix_nano, receivers, fingerprint, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                     (SELECT coalesce(max(version), 0) + 1 FROM rollups))
+             ON CONFLICT (environment, level_seconds, bucket_start_unix_nano) DO UPDATE SET
+                pushes = excluded.pushes,
+                window_start_unix_nano = excluded.window_start_unix_nano,
+                window_end_unix_nano = excluded.window_end_unix_nano,
+                receivers = excluded.receivers,
+                fingerprint = excluded.fingerprint,
+                version = (SELECT coalesce(max(version), 0) + 1 FROM rollups)",
+        )?;
+        for row in &pass.rows {
+            upsert.execute(params![
+                row.key.environment,
+                row.key.level.seconds(),
+                stored(row.key.bucket_start),
+                stored(row.pushes),
+                stored(row.window_start),
+                stored(row.window_end),
+                row.receivers,
+                row.fingerprint,
+            ])?;
+        }
+        let mut consumed = transaction.prepare_cached("DELETE FROM pending_pushes WHERE id = ?1")?;
+        for id in &pass.consumed {
+            consumed.execute([id])?;
+        }
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+/// Whether the database takes the write lock now.
+pub(super) fn check_writable(connection: &mut Connection) -> Result<(), StoreError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    transaction.query_row("SELECT count(*) FROM pending_pushes", [], |_| Ok(()))?;
+    transaction.rollback()?;
+    Ok(())
+}
+
+/// Deletes what retention no longer needs, in one transaction.
+pub(super) fn apply_retention(
+    connection: &mut Connection,
+    cutoffs: &RetentionCutoffs,
+) -> Result<Retired, StoreError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let keys = transaction.execute(
+        "DELETE FROM push_keys WHERE received_at_unix_nano < ?1",
+        [stored(cutoffs.push_keys_received_before)],
+    )?;
+    let minutes = transaction.execute(
+        "DELETE FROM rollups WHERE level_seconds = ?1 AND bucket_start_unix_nano < ?2",
+        params![
+            Level::Minute.seconds(),
+            stored(Level::Minute.bucket_of(cutoffs.minutes_before))
+        ],
+    )?;
+    // A bucket goes when all of it is older than retention.
+    let hours = transaction.execute(
+        "DELETE FROM rollups WHERE level_seconds = ?1 AND bucket_start_unix_nano <= ?2",
+        params![
+            Level::Hour.seconds(),
+            stored(cutoffs.hours_ended_before.saturating_sub(Level::Hour.nanos()))
+        ],
+    )?;
+    transaction.commit()?;
+    Ok(Retired {
+        push_keys: keys as u64,
+        minute_rollups: minutes as u64,
+        hour_rollups: hours as u64,
+    })
+}
+
+impl SqliteReaders {
+    /// Runs `read` in one read transaction (a consistent snapshot) on a
+    /// connection of the pool.
+    pub(super) fn read<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.idle.lock().pop();
+        let mut connection = match pooled {
+            Some(connection) => connection,
+            None => connect(&self.file.path)?,
+        };
+        let result = connection
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(StoreError::from)
+            .and_then(|transaction| {
+                let value = read(&transaction)?;
+                transaction.commit()?;
+                Ok(value)
+            });
+        let mut idle = self.idle.lock();
+        if idle.len() < IDLE_READERS {
+            idle.push(connection);
+        }
+        result
+    }
+
+    /// The database file.
+    pub(super) fn path(&self) -> &Path {
+        &self.file.path
+    }
+}
+
+/// Up to `limit` pending pushes, oldest first.
+pub(super) fn pending(
+    transaction: &rusqlite::Transaction<'_>,
+    limit: usize,
+) -> Result<Vec<PendingPush>, StoreError> {
+    let mut statement = transaction.prepare_cached(
+        "SELECT id, environment, receiver_instance, window_start_unix_nano,
+                window_end_unix_nano, fingerprint
+         FROM pending_pushes ORDER BY id LIMIT ?1",
+    )?;
+    let rows = statement.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+        Ok(PendingPush {
+            id: row.get(0)?,
+            environment: row.get(1)?,
+            receiver_instance: row.get(2)?,
+            window_start: get_u64(row, 3)?,
+            window_end: get_u64(row, 4)?,
+            fingerprint: blob(row, 5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Pending pushes of `environment` whose window starts in one of `ranges`.
+pub(super) fn pending_in(
+    transaction: &rusqlite::Transaction<'_>,
+    environment: &str,
+    ranges: &[std::ops::Range<u64>],
+) -> Result<Vec<PendingPush>, StoreError> {
+    let mut statement = transaction.prepare_cached(
+        "SELECT id, environment, receiver_instance, window_start_unix_nano,
+                window_end_unix_nano, fingerprint
+         FROM pending_pushes
+         WHERE environment = ?1 AND window_start_unix_nano >= ?2
+           AND window_start_unix_nano < ?3
+         ORDER BY id",
+    )?;
+    let mut pushes = Vec::new();
+    for range in ranges {
+        let rows = statement.query_map(
+            params![environment, stored(range.start), stored(range.end)],
+            |row| {
+                Ok(PendingPush {
+                    id: row.get(0)?,
+                    environment: row.get(1)?,
+                    receiver_instance: row.get(2)?,
+                    window_start: get_u64(row, 3)?,
+                    window_end: get_u64(row, 4)?,
+                    fingerprint: blob(row, 5)?,
+                })
+            },
+        )?;
+        for row in rows {
+            pushes.push(row?);
+        }
+    }
+    Ok(pushes)
+}
+
+/// One rollup row, if it exists.
+pub(super) fn rollup_row(
+    transaction: &rusqlite::Transaction<'_>,
+    key: &RollupKey,
+) -> Result<Option<RollupRow>, StoreError> {
+    let mut statement = transaction.prepare_cached(
+        "SELECT pushes, window_start_unix_nano, window_end_unix_nano, receivers, fingerprint
+         FROM rollups
+         WHERE environment = ?1 AND level_seconds = ?2 AND bucket_start_unix_nano = ?3",
+    )?;
+    Ok(statement
+        .query_row(
+            params![key.environment, key.level.seconds(), stored(key.bucket_start)],
+            |row| {
+                Ok(RollupRow {
+                    key: key.clone(),
+                    pushes: get_u64(row, 0)?,
+                    window_start: get_u64(row, 1)?,
+                    window_end: get_u64(row, 2)?,
+                    receivers: blob(row, 3)?,
+                    fingerprint: blob(row, 4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The rollup rows of `environment` that `plan` reads, with their versions.
+pub(super) fn planned_rows(
+    transaction: &rusqlite::Transaction<'_>,
+    environment: &str,
+    plan: &RangePlan,
+) -> Result<Vec<(RollupRow, u64)>, StoreError> {
+    let mut statement = transaction.prepare_cached(
+        "SELECT level_seconds, bucket_start_unix_nano, pushes, window_start_unix_nano,
+                window_end_unix_nano, receivers, fingerprint, version
+         FROM rollups
+         WHERE environment = ?1 AND level_seconds = ?2
+           AND bucket_start_unix_nano >= ?3 AND bucket_start_unix_nano < ?4
+         ORDER BY bucket_start_unix_nano",
+    )?;
+    let mut rows = Vec::new();
+    let ranges = std::iter::once((Level::Hour, &plan.hours))
+        .chain(plan.minutes.iter().map(|r| (Level::Minute, r)))
+        .filter(|(_, r)| r.start < r.end);
+    for (level, range) in ranges {
+        let found = statement.query_map(
+            params![
+                environment,
+                level.seconds(),
+                stored(range.start),
+                stored(range.end)
+            ],
+            |row| {
+                let key = RollupKey {
+                    environment: environment.to_owned(),
+                    level,
+                    bucket_start: get_u64(row, 1)?,
+                };
+                Ok((
+                    RollupRow {
+                        key,
+                        pushes: get_u64(row, 2)?,
+                        window_start: get_u64(row, 3)?,
+                        window_end: get_u64(row, 4)?,
+                        receivers: blob(row, 5)?,
+                        fingerprint: blob(row, 6)?,
+                    },
+                    get_u64(row, 7)?,
+                ))
+            },
+        )?;
+        for row in found {
+            rows.push(row?);
+        }
+    }
+    Ok(rows)
+}
+
+/// Every environment's totals over its hour rollups and pending pushes.
+pub(super) fn environment_totals(
+    transaction: &rusqlite::Transaction<'_>,
+) -> Result<Vec<EnvironmentTotals>, StoreError> {
+    let mut statement = transaction.prepare_cached(
+        "SELECT environment, receivers, pushes, window_start_unix_nano, window_end_unix_nano
+         FROM rollups WHERE level_seconds = ?1
+         ORDER BY environment",
+    )?;
+    let rows = statement.query_map([Level::Hour.seconds()], |row| {
+        Ok(EnvironmentTotals {
+            environment: row.get(0)?,
+            receivers: blob(row, 1)?,
+            pushes: get_u64(row, 2)?,
+            window_start: get_u64(row, 3)?,
+            window_end: get_u64(row, 4)?,
+            receiver_instance: None,
+        })
+    })?;
+    let mut totals: Vec<EnvironmentTotals> = rows.collect::<Result<_, _>>()?;
+    let mut pending = transaction.prepare_cached(
+        "SELECT environment, receiver_instance, window_start_unix_nano, window_end_unix_nano
+         FROM pending_pushes ORDER BY environment",
+    )?;
+    let rows = pending.query_map([], |row| {
+        Ok(EnvironmentTotals {
+            environment: row.get(0)?,
+            receivers: Vec::new(),
+            pushes: 1,
+            window_start: get_u64(row, 2)?,
+            window_end: get_u64(row, 3)?,
+            receiver_instance: Some(row.get(1)?),
+        })
+    })?;
+    for row in rows {
+        totals.push(row?);
+    }
+    Ok(totals)
+}
+
+/// The newest rollup version and the pending pushes: what changed since a
+/// reader last looked.
+pub(super) fn change_marker(transaction: &rusqlite::Transaction<'_>) -> Result<(u64, u64), StoreError> {
+    Ok(transaction.query_row(
+        "SELECT (SELECT coalesce(max(version), 0) * 1000003 + count(*) FROM rollups),
+                (SELECT coalesce(max(id), 0) FROM pending_pushes)",
+        [],
+        |row| Ok((get_u64(row, 0)?, get_u64(row, 1)?)),
+    )?)
+}
+
+/// Pushes waiting to be rolled up.
+pub(super) fn pending_count(transaction: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
+    Ok(transaction.query_row("SELECT count(*) FROM pending_pushes", [], |row| get_u64(row, 0))?)
+}
+
+/// A value stored from a `u64`: callers validated it fits.
+fn stored(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Reads back a value stored from a `u64` (see the module doc); a negative
+/// one can only come from outside otel-parity and is reported, not wrapped.
+fn get_u64(row: &Row<'_>, column: usize) -> rusqlite::Result<u64> {
+    let value: i64 = row.get(column)?;
+    u64::try_from(value).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(column, value))
+}
+
+/// A BLOB column; anything else was not written by otel-parity.
+fn blob(row: &Row<'_>, column: usize) -> rusqlite::Result<Vec<u8>> {
+    match row.get_ref(column)? {
+        ValueRef::Blob(bytes) => Ok(bytes.to_vec()),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            column,
+            other.data_type(),
+            format!("stored as {} instead of a BLOB", other.data_type()).into(),
+        )),
+    }
+}
