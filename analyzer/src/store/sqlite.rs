@@ -22,7 +22,7 @@ use super::{EnvironmentTotals, Inserted, RetentionCutoffs, Retired, StoreError, 
 /// Schema migrations, applied in order. Step `i` brings the database to
 /// version `i + 1`, recorded in `PRAGMA user_version`. Never edit a released
 /// step: append a new one.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: pushes, keyed for idempotent retries; the index serves time-range
     // reads of one environment and retention deletes.
     "CREATE TABLE pushes (
