@@ -16,6 +16,7 @@ use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_receiver::offline::{FileSummary, fingerprint_file};
 use otel_parity_receiver::server::Receiver;
 use otel_parity_receiver::{Error, Fingerprinter};
+use otel_parity_runtime::config;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{AnalyzeArgs, Cli, Command, DemoArgs, FingerprintArgs, ReceiveArgs, ServeArgs};
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
 
 fn receive(args: ReceiveArgs) -> Result<(), Error> {
     let mut config = match &args.config {
-        Some(path) => ReceiverConfig::load(path)?,
+        Some(path) => config::load::<ReceiverConfig>(path)?,
         None => ReceiverConfig::default(),
     };
     if let Some(environment) = args.environment {
@@ -73,10 +74,11 @@ fn receive(args: ReceiveArgs) -> Result<(), Error> {
     if let Some(interval) = args.push_interval.filter(|i| !i.is_zero()) {
         config.push.interval = interval;
     }
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Serve {
-        what: "runtime",
-        reason: e.to_string(),
-    })?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| otel_parity_runtime::Error::Serve {
+            what: "runtime",
+            source: Box::new(e),
+        })?;
     runtime.block_on(async {
         let receiver = Receiver::bind(config).await?;
         receiver.serve(shutdown_signal()).await
@@ -89,13 +91,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn analyze(args: AnalyzeArgs) -> Result<(), CliError> {
     let mut config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CliError(format!("cannot read config file {}: {e}", path.display()))
-            })?;
-            otel_parity_analyzer::config::AnalyzerConfig::parse(&text, &path.display().to_string())
-                .map_err(CliError)?
-        }
+        Some(path) => config::load::<otel_parity_analyzer::config::AnalyzerConfig>(path)
+            .map_err(CliError::from_display)?,
         None => otel_parity_analyzer::config::AnalyzerConfig::default(),
     };
     if let Some(listen) = args.listen {
