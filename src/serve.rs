@@ -36,24 +36,25 @@ pub fn load_serve_config(
         return Ok((serve_receiver_defaults(), AnalyzerConfig::default()));
     };
     let origin = path.display().to_string();
-    let text = config::read(path).map_err(CliError::from_display)?;
+    let text = config::read(path)?;
     // The sections' references expand when each is read, so the top level is
     // read as data.
     let sections = yaml::from_yaml::<ServeConfig>(&text)
         .map_err(|source| otel_parity_runtime::Error::Config {
             origin: origin.clone(),
             source,
-        })
-        .map_err(CliError::from_display)?
+        })?
         .unwrap_or_default();
     let receiver = match sections.receiver {
-        Some(section) => config::from_value(section, &format!("{origin} (receiver)"), &process_env)
-            .map_err(CliError::from_display)?,
+        Some(section) => {
+            config::from_value(section, &format!("{origin} (receiver)"), &process_env)?
+        }
         None => serve_receiver_defaults(),
     };
     let analyzer = match sections.analyzer {
-        Some(section) => config::from_value(section, &format!("{origin} (analyzer)"), &process_env)
-            .map_err(CliError::from_display)?,
+        Some(section) => {
+            config::from_value(section, &format!("{origin} (analyzer)"), &process_env)?
+        }
         None => AnalyzerConfig::default(),
     };
     Ok((receiver, analyzer))
@@ -71,13 +72,9 @@ pub async fn analyze(
     config: AnalyzerConfig,
     shutdown: impl IntoFuture<Output = (), IntoFuture: Send> + Send + 'static,
 ) -> Result<(), CliError> {
-    let analyzer = Analyzer::bind(config)
-        .await
-        .map_err(CliError::from_display)?;
-    analyzer
-        .serve(shutdown)
-        .await
-        .map_err(CliError::from_display)
+    let analyzer = Analyzer::bind(config).await?;
+    analyzer.serve(shutdown).await?;
+    Ok(())
 }
 
 /// A bound all-in-one server.
@@ -93,13 +90,11 @@ pub async fn bind_all_in_one(
     mut receiver: ReceiverConfig,
     analyzer: AnalyzerConfig,
 ) -> Result<AllInOne, CliError> {
-    let analyzer = Analyzer::bind(analyzer)
-        .await
-        .map_err(CliError::from_display)?;
+    let analyzer = Analyzer::bind(analyzer).await?;
     let (_, push) = analyzer.local_addrs();
     let port = push
         .map(|a| a.port())
-        .ok_or_else(|| CliError("analyzer push port unknown".into()))?;
+        .ok_or(CliError::PortUnknown("analyzer push"))?;
     receiver.push.analyzer = Some(format!("http://127.0.0.1:{port}"));
     let receiver = Receiver::bind(receiver).await?;
     Ok(AllInOne { analyzer, receiver })
@@ -121,9 +116,8 @@ impl AllInOne {
         let receiver_result = receiver.await;
         stop_analyzer.trigger();
         let analyzer_result = analyzer.await;
-        receiver_result.map_err(CliError::from_display)??;
-        analyzer_result
-            .map_err(CliError::from_display)?
-            .map_err(CliError::from_display)
+        receiver_result??;
+        analyzer_result??;
+        Ok(())
     }
 }
