@@ -284,3 +284,22 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     }
     p[pi..].iter().all(|c| *c == '*')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_signs_follow_the_config_rules_and_a_broken_reference_is_named() {
+        let text = "accepted:\n  - service: shop/*\n    reason: costs $$5 a day\n    owner: team-x\n    expires: 2026-12-31\n";
+        let entries = parse_accepted(text, "a.yaml").unwrap();
+        assert_eq!(entries[0].reason, "costs $5 a day");
+        let broken = "accepted:\n  - service: shop/*\n    reason: x-${env:REASON\n    owner: team-x\n    expires: 2026-12-31\n";
+        let error = parse_accepted(broken, "a.yaml").unwrap_err();
+        assert!(matches!(error, AcceptedError::Env { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "a.yaml: unterminated ${env:…} in \"x-${env:REASON\""
+        );
+    }
+}
