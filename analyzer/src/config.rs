@@ -1,9 +1,12 @@
-//! The analyzer's YAML config. Unknown keys are errors that name the key.
+//! The analyzer's YAML config, read with the runtime's config loader
+//! (`otel_parity_runtime::config`): `${env:VAR}` references expand, unknown
+//! keys are errors that name the key.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use otel_parity_runtime::config::ConfigFile;
+use serde::Deserialize;
 
 /// Everything `otel-parity analyze` can be told.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -16,10 +19,11 @@ pub struct AnalyzerConfig {
     /// Where the SQLite store lives (`otel-parity.db`).
     pub data_dir: PathBuf,
     /// Pushes older than this are deleted.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub retention: Duration,
     /// Largest push accepted, in MiB.
     pub max_push_size_mib: usize,
+    /// What is compared, how often.
     pub evaluation: EvaluationConfig,
     /// Accepted differences (YAML); unset: none.
     pub accepted_differences: Option<PathBuf>,
@@ -36,10 +40,11 @@ pub struct EvaluationConfig {
     /// Environments compared against the baseline; empty: every other one
     /// (except `unknown`).
     pub candidates: Vec<String>,
-    #[serde(deserialize_with = "duration")]
+    /// How often every candidate is compared.
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub interval: Duration,
     /// The time range each comparison covers, ending now.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub since: Duration,
 }
 
@@ -69,24 +74,7 @@ impl Default for EvaluationConfig {
     }
 }
 
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
-}
-
-impl AnalyzerConfig {
-    /// Parses config YAML; `origin` names the source in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
-        let config = otel_parity_runtime::yaml::from_yaml::<AnalyzerConfig>(text)
-            .map_err(|e| format!("invalid config {origin}: {e}"))?
-            .unwrap_or_default();
-        config
-            .validate()
-            .map_err(|e| format!("invalid config {origin}: {e}"))?;
-        Ok(config)
-    }
-
+impl ConfigFile for AnalyzerConfig {
     fn validate(&self) -> Result<(), String> {
         let (low, high) = self.ingestion_band;
         if !(low > 0.0 && low < high) {
@@ -108,13 +96,18 @@ impl AnalyzerConfig {
 mod tests {
     use super::*;
 
+    fn parse(text: &str) -> Result<AnalyzerConfig, String> {
+        otel_parity_runtime::config::parse(text, "a.yaml", &|name| {
+            (name == "DATA").then(|| "/var/lib/parity".to_owned())
+        })
+        .map_err(|e| e.to_string())
+    }
+
     #[test]
     fn defaults_and_overrides() {
-        let config = AnalyzerConfig::parse(
-            "listen: 127.0.0.1:9090\nevaluation:\n  baseline: production\n  since: 30m\n",
-            "a.yaml",
-        )
-        .unwrap();
+        let config =
+            parse("listen: 127.0.0.1:9090\nevaluation:\n  baseline: production\n  since: 30m\n")
+                .unwrap();
         assert_eq!(config.listen, "127.0.0.1:9090");
         assert_eq!(config.push_listen, "0.0.0.0:4319");
         assert_eq!(config.evaluation.baseline, "production");
@@ -124,11 +117,18 @@ mod tests {
 
     #[test]
     fn unknown_keys_bad_types_and_bad_bands_are_named() {
-        let error = AnalyzerConfig::parse("evaluation:\n  basline: prod\n", "a.yaml").unwrap_err();
+        let error = parse("evaluation:\n  basline: prod\n").unwrap_err();
         assert!(error.contains("basline"), "{error}");
-        let error = AnalyzerConfig::parse("max_push_size_mib: lots\n", "a.yaml").unwrap_err();
+        let error = parse("max_push_size_mib: lots\n").unwrap_err();
         assert!(error.contains("max_push_size_mib"), "{error}");
-        let error = AnalyzerConfig::parse("ingestion_band: [2.0, 0.5]\n", "a.yaml").unwrap_err();
+        let error = parse("ingestion_band: [2.0, 0.5]\n").unwrap_err();
         assert!(error.contains("ingestion_band"), "{error}");
+    }
+
+    #[test]
+    fn env_references_expand() {
+        let config = parse("data_dir: ${env:DATA}\nmax_push_size_mib: ${env:MIB:-8}\n").unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/parity"));
+        assert_eq!(config.max_push_size_mib, 8);
     }
 }

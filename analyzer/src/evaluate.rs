@@ -12,11 +12,11 @@ use crate::config::AnalyzerConfig;
 use crate::exposition::AnalyzerMetrics;
 use crate::history::History;
 use crate::store::{Store, StoreError};
-use crate::unix_nanos_now;
 use otel_parity_compare::report::Report;
 use otel_parity_compare::{AcceptedDifference, Date};
 use otel_parity_compare::{CompareOptions, compare};
 use otel_parity_proto::v1 as pb;
+use otel_parity_runtime::time::unix_nanos_now;
 
 /// Runs comparisons and keeps the latest report of each pair.
 pub struct Evaluator {

@@ -18,9 +18,13 @@
 //! Globs: `*` matches any run of characters (`/` and `.` included), `?` one
 //! character; everything else matches itself. A missing `service` or
 //! `subject` matches everything, but an entry needs at least one matcher.
+//! `${env:VAR}` references expand as in every otel-parity config file.
 
 use std::path::{Path, PathBuf};
 
+use otel_parity_runtime::YamlError;
+use otel_parity_runtime::env::process_env;
+use otel_parity_runtime::yaml::Document;
 use serde_yaml_ng::Value;
 
 use crate::date::Date;
@@ -67,8 +71,11 @@ pub enum AcceptedError {
         source: std::io::Error,
     },
     /// The text is not YAML.
-    #[error("{origin}: not valid YAML: {message}")]
-    Yaml { origin: String, message: String },
+    #[error("{origin}: not valid YAML: {source}")]
+    Yaml { origin: String, source: YamlError },
+    /// An `${env:…}` reference does not end.
+    #[error("{origin}: {source}")]
+    Env { origin: String, source: YamlError },
     /// The document is not a mapping with an `accepted` list.
     #[error("{origin}: {message}")]
     Document { origin: String, message: String },
@@ -104,10 +111,18 @@ const KEYS: [&str; 6] = [
 /// Unknown keys, a missing reason, owner or expiry, a bad date and an unknown
 /// dimension are errors that name the entry and the key.
 pub fn parse_accepted(text: &str, origin: &str) -> Result<Vec<AcceptedDifference>, AcceptedError> {
-    let document: Value = serde_yaml_ng::from_str(text).map_err(|e| AcceptedError::Yaml {
-        origin: origin.to_owned(),
-        message: e.to_string(),
-    })?;
+    let document = Document::parse(text, &process_env)
+        .map_err(|source| match source {
+            YamlError::Syntax(_) => AcceptedError::Yaml {
+                origin: origin.to_owned(),
+                source,
+            },
+            _ => AcceptedError::Env {
+                origin: origin.to_owned(),
+                source,
+            },
+        })?
+        .into_value();
     let doc_error = |message: String| AcceptedError::Document {
         origin: origin.to_owned(),
         message,
@@ -268,4 +283,23 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         }
     }
     p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_signs_follow_the_config_rules_and_a_broken_reference_is_named() {
+        let text = "accepted:\n  - service: shop/*\n    reason: costs $$5 a day\n    owner: team-x\n    expires: 2026-12-31\n";
+        let entries = parse_accepted(text, "a.yaml").unwrap();
+        assert_eq!(entries[0].reason, "costs $5 a day");
+        let broken = "accepted:\n  - service: shop/*\n    reason: x-${env:REASON\n    owner: team-x\n    expires: 2026-12-31\n";
+        let error = parse_accepted(broken, "a.yaml").unwrap_err();
+        assert!(matches!(error, AcceptedError::Env { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "a.yaml: unterminated ${env:…} in \"x-${env:REASON\""
+        );
+    }
 }

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::evaluate::CompareError;
 use crate::store::MergedFingerprint;
-use crate::unix_nanos_now;
 use crate::web::http::{ApiError, ApiState, internal, json};
+use otel_parity_runtime::time::unix_nanos_now;
 
 /// The UI's JSON routes.
 pub(super) fn router() -> Router<ApiState> {

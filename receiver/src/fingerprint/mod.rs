@@ -21,10 +21,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hashbrown::HashMap;
 use otel_parity_proto::v1 as pb;
+use otel_parity_runtime::time::unix_nanos_now;
 use parking_lot::RwLock;
 use serde::Deserialize;
 
@@ -122,7 +123,7 @@ struct Window {
 impl Window {
     fn starting_now() -> Self {
         Window {
-            start_unix_nano: now_unix_nano(),
+            start_unix_nano: unix_nanos_now(),
             environments: HashMap::new(),
             overflow: AtomicU64::new(0),
         }
@@ -152,12 +153,6 @@ pub(crate) fn children(message: &[u8], number: u32) -> impl Iterator<Item = &[u8
         .filter_map(Result::ok)
         .filter(move |(n, _)| *n == number)
         .map(|(_, v)| v.as_bytes())
-}
-
-fn now_unix_nano() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl Fingerprinter {
@@ -378,7 +373,7 @@ impl Fingerprinter {
         pb::Snapshot {
             receiver_instance: self.config.instance.clone(),
             window_start_unix_nano: window.start_unix_nano,
-            window_end_unix_nano: now_unix_nano(),
+            window_end_unix_nano: unix_nanos_now(),
             environments,
             received,
             overflow: Some(pb::Overflow {
