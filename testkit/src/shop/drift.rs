@@ -8,81 +8,87 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Drift {
     /// shop/recommendation does not run.
-    Services,
+    RecommendationGone,
     /// shop/payment sends no spans.
-    MissingTraces,
+    PaymentUntraced,
     /// `app.orders.placed` has unit `1`; `app.cart.items` is a gauge.
-    MetricDefinitions,
+    MetricsRedefined,
     /// `app.orders.placed` loses `app.payment.method`.
-    LabelKeys,
+    PaymentMethodDropped,
     /// `app.cart.requests` carries `user.id`.
-    Cardinality,
+    UserIdOnCartRequests,
     /// checkout's `reserve inventory` is not instrumented.
-    SpanOperations,
+    InventoryUninstrumented,
     /// frontend's SERVER spans lack `http.route`.
-    SpanAttributes,
+    FrontendRouteMissing,
     /// frontend's outgoing `POST /checkout` is not a child of its `GET /api/checkout`.
-    Edges,
+    ClientDetached,
     /// checkout's SERVER spans start new traces.
-    ContextPropagation,
+    ContextNotExtracted,
     /// Every trace is kept (`ot=th:0`) instead of one in four (`ot=th:c`).
-    Sampling,
+    FullSampling,
     /// checkout's `order.placed` events and log–trace correlation are missing.
-    Logs,
+    OrderEventsMissing,
     /// An older OpenTelemetry SDK and Python runtime.
-    Versions,
+    OlderSdk,
     /// cart logs three times as much per request.
-    Ingestion,
+    ChattyCartLogs,
 }
 
 impl Drift {
-    /// Every drift, one per dimension, in the order the report lists dimensions.
+    /// Every drift, one per dimension of the comparison, in the order the demo lists them.
     pub const ALL: [Drift; 13] = [
-        Drift::Services,
-        Drift::MissingTraces,
-        Drift::MetricDefinitions,
-        Drift::LabelKeys,
-        Drift::Cardinality,
-        Drift::SpanOperations,
-        Drift::SpanAttributes,
-        Drift::Edges,
-        Drift::ContextPropagation,
-        Drift::Sampling,
-        Drift::Logs,
-        Drift::Versions,
-        Drift::Ingestion,
+        Drift::RecommendationGone,
+        Drift::PaymentUntraced,
+        Drift::MetricsRedefined,
+        Drift::PaymentMethodDropped,
+        Drift::UserIdOnCartRequests,
+        Drift::InventoryUninstrumented,
+        Drift::FrontendRouteMissing,
+        Drift::ClientDetached,
+        Drift::ContextNotExtracted,
+        Drift::FullSampling,
+        Drift::OrderEventsMissing,
+        Drift::OlderSdk,
+        Drift::ChattyCartLogs,
     ];
 
     /// What staging does differently from prod with this drift, as the demo prints it.
     pub fn description(self) -> &'static str {
         match self {
-            Drift::Services => "services: shop/recommendation runs in prod only",
-            Drift::MissingTraces => "missing traces: shop/payment sends no spans in staging",
-            Drift::MetricDefinitions => {
+            Drift::RecommendationGone => "services: shop/recommendation runs in prod only",
+            Drift::PaymentUntraced => "missing traces: shop/payment sends no spans in staging",
+            Drift::MetricsRedefined => {
                 "metric definitions: app.orders.placed has unit {order} in prod, 1 in staging; app.cart.items is a sum in prod, a gauge in staging"
             }
-            Drift::LabelKeys => "label keys: app.orders.placed loses app.payment.method in staging",
-            Drift::Cardinality => "cardinality: app.cart.requests carries user.id in staging",
-            Drift::SpanOperations => {
+            Drift::PaymentMethodDropped => {
+                "label keys: app.orders.placed loses app.payment.method in staging"
+            }
+            Drift::UserIdOnCartRequests => {
+                "cardinality: app.cart.requests carries user.id in staging"
+            }
+            Drift::InventoryUninstrumented => {
                 "span operations: checkout's `reserve inventory` is not instrumented in staging"
             }
-            Drift::SpanAttributes => {
+            Drift::FrontendRouteMissing => {
                 "span attributes: frontend's SERVER spans lack http.route in staging"
             }
-            Drift::Edges => {
+            Drift::ClientDetached => {
                 "edges: frontend's outgoing POST /checkout is not a child of its GET /api/checkout in staging"
             }
-            Drift::ContextPropagation => {
+            Drift::ContextNotExtracted => {
                 "context propagation: checkout's SERVER spans start new traces in staging"
             }
-            Drift::Sampling => "sampling: prod samples at 25% (ot=th:c), staging at 100%",
-            Drift::Logs => {
+            Drift::FullSampling => "sampling: prod samples at 25% (ot=th:c), staging at 100%",
+            Drift::OrderEventsMissing => {
                 "logs: checkout's order.placed events and log-trace correlation are missing in staging"
             }
-            Drift::Versions => {
+            Drift::OlderSdk => {
                 "versions: staging runs an older OpenTelemetry SDK and Python runtime"
             }
-            Drift::Ingestion => "ingestion: staging's cart logs three times as much per request",
+            Drift::ChattyCartLogs => {
+                "ingestion: staging's cart logs three times as much per request"
+            }
         }
     }
 }

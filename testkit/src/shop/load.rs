@@ -1,6 +1,6 @@
 //! The shop's traffic at the request sizes benches and allocation tests ask for: the spans a
-//! service records of successive checkouts, its request metrics, and the cardinality drift
-//! grown without bound.
+//! service records of successive checkouts, its request metrics, and `user.id` on cart's
+//! requests grown without bound.
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -128,7 +128,7 @@ impl Shop {
     }
 
     /// Cart's `app.cart.requests` as deltas, `points` points each of its own `user.id` (series
-    /// `first..first + points`): the cardinality drift grown into an explosion.
+    /// `first..first + points`): `user.id` on cart's requests grown into a cardinality explosion.
     pub fn cardinality_explosion(&self, first: u64, points: u64) -> ExportMetricsServiceRequest {
         let points = (first..first + points)
             .map(|n| cart_request_point((n % 4) as i64, Some(n), 1))

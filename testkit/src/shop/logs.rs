@@ -4,12 +4,11 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
-use super::traces::SCOPE_VERSION;
-use super::{Drift, Shop};
+use super::{Drift, SCOPE_VERSION, Shop};
 use crate::otlp::{Ids, scope, string};
 
 /// Instrumentation scope of the services' logs.
-const SCOPE: &str = "opentelemetry.sdk._logs";
+const LOGS_SCOPE: &str = "opentelemetry.sdk._logs";
 /// Severity numbers of the records.
 const INFO: i32 = 9;
 const ERROR: i32 = 17;
@@ -41,14 +40,18 @@ impl Shop {
         for instance in 0..self.instances {
             let checkout: Vec<LogRecord> = (0..requests)
                 .map(|_| {
-                    if self.has(Drift::Logs) {
+                    if self.has(Drift::OrderEventsMissing) {
                         record(ids, INFO, "order placed", "", false)
                     } else {
                         record(ids, INFO, "order placed", "order.placed", true)
                     }
                 })
                 .collect();
-            let per_request = if self.has(Drift::Ingestion) { 3 } else { 1 };
+            let per_request = if self.has(Drift::ChattyCartLogs) {
+                3
+            } else {
+                1
+            };
             let cart: Vec<LogRecord> = (0..requests * per_request)
                 .map(|n| {
                     let severity = if n.is_multiple_of(50) { ERROR } else { INFO };
@@ -60,7 +63,7 @@ impl Shop {
                     resource_logs: vec![ResourceLogs {
                         resource: self.resource(service, instance),
                         scope_logs: vec![ScopeLogs {
-                            scope: scope(SCOPE, SCOPE_VERSION),
+                            scope: scope(LOGS_SCOPE, SCOPE_VERSION),
                             log_records: records,
                             ..Default::default()
                         }],

@@ -8,8 +8,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
     ResourceMetrics, ScopeMetrics, Sum, metric, number_data_point,
 };
 
-use super::traces::{SCOPE, SCOPE_VERSION};
-use super::{Drift, Shop};
+use super::{Drift, SCOPE, SCOPE_VERSION, Shop};
 use crate::otlp::{Ids, int, scope, string};
 
 /// Start of every cumulative series: 2025-11-22T08:26:40Z.
@@ -96,8 +95,8 @@ pub(super) fn counter(
     }
 }
 
-/// A point of cart's `app.cart.requests` from shard `shard`, of `user` with the cardinality
-/// drift (or any other high-cardinality traffic).
+/// A point of cart's `app.cart.requests` from shard `shard`, of `user` where the requests carry
+/// `user.id` (a high-cardinality key).
 pub(super) fn cart_request_point(shard: i64, user: Option<u64>, value: i64) -> NumberDataPoint {
     let mut attributes = vec![string("http.route", "/cart"), int("app.cart.shard", shard)];
     if let Some(user) = user {
@@ -123,20 +122,20 @@ impl Shop {
                 .into_iter()
                 .map(|method| {
                     let mut attributes = vec![string("app.currency", "EUR")];
-                    if !self.has(Drift::LabelKeys) {
+                    if !self.has(Drift::PaymentMethodDropped) {
                         attributes.push(string("app.payment.method", method));
                     }
                     counter_point(attributes, total as i64)
                 })
                 .collect();
-            let cardinality = self.has(Drift::Cardinality);
+            let cardinality = self.has(Drift::UserIdOnCartRequests);
             let cart_requests = (0..if cardinality { 300 } else { 4 })
                 .map(|n| {
                     let user = cardinality.then(|| ids.draw() % 100_000);
                     cart_request_point(n % 4, user, total as i64)
                 })
                 .collect();
-            let cart_items = if self.has(Drift::MetricDefinitions) {
+            let cart_items = if self.has(Drift::MetricsRedefined) {
                 Metric {
                     name: "app.cart.items".into(),
                     unit: "{item}".into(),
@@ -149,7 +148,7 @@ impl Shop {
                 let points = vec![counter_point(vec![], total as i64 * 3)];
                 counter("app.cart.items", "{item}", cumulative, points)
             };
-            let orders_unit = if self.has(Drift::MetricDefinitions) {
+            let orders_unit = if self.has(Drift::MetricsRedefined) {
                 "1"
             } else {
                 "{order}"
@@ -173,7 +172,7 @@ impl Shop {
                 ),
                 ("payment", vec![request_duration("/charge")]),
             ];
-            if !self.has(Drift::Services) {
+            if !self.has(Drift::RecommendationGone) {
                 services.push(("recommendation", vec![request_duration("/recommendations")]));
             }
             for (service, metrics) in services {

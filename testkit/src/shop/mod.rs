@@ -35,6 +35,11 @@ pub use tally::{OperationCount, ServiceCount, Tally};
 /// `service.namespace` of every service of the shop.
 pub const NAMESPACE: &str = "shop";
 
+/// Instrumentation scope of the services' spans and metrics.
+const SCOPE: &str = "opentelemetry.instrumentation.flask";
+/// Version of every instrumentation scope.
+const SCOPE_VERSION: &str = "0.48b0";
+
 /// The services that take part in a checkout's traces, in the order their spans start.
 pub const TRACED_SERVICES: [&str; 4] = ["frontend", "checkout", "payment", "recommendation"];
 
@@ -137,7 +142,7 @@ impl Shop {
 
     /// The resource of `service`'s instance `instance`.
     fn resource(&self, service: &str, instance: u64) -> Option<Resource> {
-        let (sdk, runtime) = if self.has(Drift::Versions) {
+        let (sdk, runtime) = if self.has(Drift::OlderSdk) {
             ("1.38.0", "3.11.9")
         } else {
             ("1.45.2", "3.12.7")
@@ -153,5 +158,34 @@ impl Shop {
             .host(format!("ip-10-{}-0-{instance}.internal", self.subnet))
             .build();
         Some(resource)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_drift_changes_what_the_shop_sends() {
+        let designed = Shop::new("staging");
+        for drift in Drift::ALL {
+            let drifted = Shop {
+                drifts: vec![drift],
+                ..designed.clone()
+            };
+            assert_ne!(
+                drifted.batch(12, 12, 1),
+                designed.batch(12, 12, 1),
+                "{drift:?} changes nothing"
+            );
+        }
+    }
+
+    #[test]
+    fn demo_staging_plants_every_drift_and_prod_none() {
+        assert_eq!(Shop::staging().drifts, Drift::ALL);
+        assert!(Shop::prod().drifts.is_empty());
+        assert_eq!(Shop::prod().batch(40, 40, 1).traces.len(), 3 * 4);
+        assert_eq!(Shop::staging().batch(12, 12, 1).traces.len(), 2);
     }
 }

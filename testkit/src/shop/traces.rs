@@ -8,13 +8,9 @@ use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status, span, status,
 };
 
-use super::{Drift, Shop};
+use super::{Drift, SCOPE, SCOPE_VERSION, Shop};
 use crate::otlp::{Ids, int, scope, string};
 
-/// Instrumentation scope of the services' spans and metrics.
-pub(super) const SCOPE: &str = "opentelemetry.instrumentation.flask";
-/// Version of every instrumentation scope.
-pub(super) const SCOPE_VERSION: &str = "0.48b0";
 /// First span start of the test data: 2025-11-23T12:13:20Z.
 const TRACE_START: u64 = 1_763_900_000_000_000_000;
 
@@ -171,7 +167,7 @@ fn reserve_inventory(count: usize, n: u64) -> Vec<KeyValue> {
 impl Shop {
     /// The sampling threshold in every span's tracestate, and whether request `n` is traced.
     fn sampled(&self, n: u64) -> (&'static str, bool) {
-        if self.has(Drift::Sampling) {
+        if self.has(Drift::FullSampling) {
             ("ot=th:0", true)
         } else {
             // One trace in four, as the `th:c` threshold says.
@@ -205,7 +201,7 @@ impl Shop {
                 attributes: http_server(
                     "GET",
                     "/api/checkout",
-                    !self.has(Drift::SpanAttributes),
+                    !self.has(Drift::FrontendRouteMissing),
                     200,
                     server_count,
                     n,
@@ -215,8 +211,8 @@ impl Shop {
             },
         );
         spans.push(("frontend", span));
-        // With the edges drift, the HTTP client does not attach to the active span.
-        let client_parent = if self.has(Drift::Edges) {
+        // A detached client does not attach to the active span.
+        let client_parent = if self.has(Drift::ClientDetached) {
             vec![]
         } else {
             root.clone()
@@ -236,8 +232,8 @@ impl Shop {
             },
         );
         spans.push(("frontend", span));
-        // With the propagation drift, checkout does not extract the incoming context.
-        let (checkout_trace, checkout_parent) = if self.has(Drift::ContextPropagation) {
+        // Without context extraction, checkout starts traces of its own.
+        let (checkout_trace, checkout_parent) = if self.has(Drift::ContextNotExtracted) {
             (ids.trace_id(), vec![])
         } else {
             (trace_id.clone(), client)
@@ -257,7 +253,7 @@ impl Shop {
             },
         );
         spans.push(("checkout", span));
-        if !self.has(Drift::SpanOperations) {
+        if !self.has(Drift::InventoryUninstrumented) {
             let (_, span) = make_span(
                 ids,
                 &checkout_trace,
@@ -333,8 +329,8 @@ impl Shop {
     /// Whether `service` sends spans here.
     fn sends_spans(&self, service: &str) -> bool {
         match service {
-            "payment" => !self.has(Drift::MissingTraces),
-            "recommendation" => !self.has(Drift::Services),
+            "payment" => !self.has(Drift::PaymentUntraced),
+            "recommendation" => !self.has(Drift::RecommendationGone),
             _ => true,
         }
     }
