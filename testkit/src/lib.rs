@@ -6,7 +6,11 @@
 //! The demo is a product feature, so the binary depends on this crate for the shop's traffic;
 //! everything else is behind features that only `[dev-dependencies]` enable.
 
+#[cfg(feature = "e2e")]
+pub mod e2e;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "e2e")]
+pub mod raw;
 #[cfg(feature = "shop")]
 pub mod shop;

@@ -3,8 +3,9 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
+use otel_parity_testkit::otlp::{double, scope, string};
 
-use crate::requests::{EPOCH_NANOS, double_kv, resource, scope, span_id, string_kv, trace_id};
+use crate::requests::{EPOCH_NANOS, resource, span_id, trace_id};
 
 /// One logs export of request `round`: `records` INFO "order placed" records from checkout
 /// (each with a trace id) and one WARN "card declined" from payment.
@@ -23,8 +24,8 @@ pub fn shop_logs(round: u64, records: u64) -> ExportLogsServiceRequest {
                 ))),
             }),
             attributes: vec![
-                string_kv("app.order.id", &format!("ord-{}", round * 1000 + r)),
-                double_kv("app.order.total", 42.5 + r as f64),
+                string("app.order.id", format!("ord-{}", round * 1000 + r)),
+                double("app.order.total", 42.5 + r as f64),
             ],
             trace_id: trace_id(round, r),
             span_id: span_id(round, r, 1),
@@ -40,7 +41,7 @@ pub fn shop_logs(round: u64, records: u64) -> ExportLogsServiceRequest {
         body: Some(AnyValue {
             value: Some(any_value::Value::StringValue("card declined".to_owned())),
         }),
-        attributes: vec![string_kv("app.payment.card_brand", "amex")],
+        attributes: vec![string("app.payment.card_brand", "amex")],
         ..Default::default()
     }];
     ExportLogsServiceRequest {
