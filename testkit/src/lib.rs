@@ -6,8 +6,12 @@
 //! The demo is a product feature, so the binary depends on this crate for the shop's traffic;
 //! everything else is behind features that only `[dev-dependencies]` enable.
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "e2e")]
 pub mod e2e;
+#[cfg(feature = "testing")]
+pub mod fingerprint;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "e2e")]
