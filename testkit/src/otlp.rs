@@ -4,11 +4,21 @@
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
+/// An `AnyValue` holding `value`: an attribute's value, an array element, a log body.
+pub fn any(value: any_value::Value) -> AnyValue {
+    AnyValue { value: Some(value) }
+}
+
+/// A string `AnyValue`, as most log bodies are.
+pub fn string_value(value: impl Into<String>) -> AnyValue {
+    any(any_value::Value::StringValue(value.into()))
+}
+
 /// An attribute `key` = `value`.
 pub fn attribute(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
         key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
+        value: Some(any(value)),
         ..Default::default()
     }
 }

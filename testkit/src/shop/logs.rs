@@ -1,11 +1,10 @@
 //! The shop's logs: checkout's order events and cart's updates.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
 use super::{Drift, SCOPE_VERSION, Shop};
-use crate::otlp::{Ids, scope, string};
+use crate::otlp::{Ids, scope, string, string_value};
 
 /// Instrumentation scope of the services' logs.
 const LOGS_SCOPE: &str = "opentelemetry.sdk._logs";
@@ -19,9 +18,7 @@ fn record(ids: &mut Ids, severity: i32, text: &str, event: &str, correlated: boo
     LogRecord {
         severity_number: severity,
         severity_text: if severity >= ERROR { "ERROR" } else { "INFO" }.into(),
-        body: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(text.into())),
-        }),
+        body: Some(string_value(text)),
         attributes: if event.is_empty() {
             vec![]
         } else {

@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
-use otel_parity_testkit::otlp::{ServiceResource, attribute, from_hex, scope};
+use otel_parity_testkit::otlp::{ServiceResource, any, attribute, from_hex, scope};
 use prost::Message;
 use serde_json::Value;
 
@@ -126,10 +126,6 @@ pub(super) fn parse(json: &str) -> Value {
 
 pub(super) fn run(signal: Signal, json: &Value) -> Transcoded {
     transcode(signal, &serde_json::to_vec(json).unwrap()).unwrap()
-}
-
-pub(super) fn any(value: Any) -> AnyValue {
-    AnyValue { value: Some(value) }
 }
 
 pub(super) fn text(value: &str) -> Any {

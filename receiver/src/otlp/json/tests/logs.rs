@@ -4,11 +4,11 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use otel_parity_testkit::otlp::from_hex;
+use otel_parity_testkit::otlp::{any, from_hex};
 use prost::Message;
 use serde_json::{Value, json};
 
-use super::fixtures::{SPAN_ID, TRACE_ID, any, run, text};
+use super::fixtures::{SPAN_ID, TRACE_ID, run, text};
 use crate::Signal;
 use crate::otlp::json::{JsonError, Transcoded, transcode};
 
