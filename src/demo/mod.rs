@@ -1,8 +1,7 @@
 //! `otel-parity demo`: the all-in-one server on its usual ports, fed with
 //! built-in prod and staging traffic through the real OTLP port; prints the
-//! parity report, then keeps serving until Ctrl-C (or stops with `--exit`).
-
-pub mod traffic;
+//! parity report, then keeps serving until Ctrl-C (or stops with `--exit`). The traffic is
+//! the test kit's shop: prod as designed, staging with one planted drift per dimension.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -12,10 +11,10 @@ use otel_parity_analyzer::config::AnalyzerConfig;
 use otel_parity_receiver::EnvironmentSource;
 use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_runtime::shutdown::ShutdownTrigger;
+use otel_parity_testkit::shop::{self, Shop};
 
 use crate::CliError;
 use crate::serve::bind_all_in_one;
-use traffic::{Environment, PLANTED_DRIFTS};
 
 /// How the demo runs.
 pub struct DemoOptions {
@@ -70,13 +69,11 @@ pub async fn run(
     let grpc = grpc.ok_or(CliError::PortUnknown("OTLP/gRPC"))?;
     let endpoint = format!("http://127.0.0.1:{}", grpc.port());
     eprintln!("otel-parity demo: sending prod and staging traffic to {endpoint}");
+    let (prod, staging) = (Shop::prod(), Shop::staging());
     for round in 1..=ROUNDS {
-        for (env, requests) in [
-            (Environment::Prod, PROD_REQUESTS),
-            (Environment::Staging, STAGING_REQUESTS),
-        ] {
-            let batch = traffic::batch(env, requests, requests * round, round);
-            traffic::send(&endpoint, batch)
+        for (env, requests) in [(&prod, PROD_REQUESTS), (&staging, STAGING_REQUESTS)] {
+            let batch = env.batch(requests, requests * round, round);
+            shop::send(&endpoint, batch)
                 .await
                 .map_err(CliError::DemoTraffic)?;
         }
@@ -106,7 +103,7 @@ pub async fn run(
     println!("{rendered}");
     if options.format == "text" {
         println!("Planted in staging:");
-        for drift in PLANTED_DRIFTS {
+        for drift in &staging.drifts {
             println!("  - {drift}");
         }
     }
