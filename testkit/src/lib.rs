@@ -14,6 +14,8 @@ pub mod e2e;
 pub mod fingerprint;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "e2e")]
 pub mod raw;
 #[cfg(feature = "shop")]
