@@ -266,17 +266,11 @@ impl Fingerprinter {
                 let mut svc = service.lock();
                 svc.begin_block(signal, request_id, &view, block.len(), limits);
                 match signal {
-                    Signal::Traces => {
-                        traces::observe_block(&mut svc, slot, block, limits, spans, outcome)
+                    Signal::Traces => svc.observe_spans(block, slot, limits, spans, outcome),
+                    Signal::Metrics => {
+                        svc.observe_metrics(block, view.instance_hash.unwrap_or(0), limits, outcome)
                     }
-                    Signal::Metrics => metrics::observe_block(
-                        &mut svc,
-                        view.instance_hash.unwrap_or(0),
-                        block,
-                        limits,
-                        outcome,
-                    ),
-                    Signal::Logs => logs::observe_block(&mut svc, block, limits, outcome),
+                    Signal::Logs => svc.observe_logs(block, limits, outcome),
                 }
             }
             env.observe_spans(spans, limits);
@@ -391,11 +385,11 @@ impl Fingerprinter {
 
 /// Items in one resource block, for blocks that go over a cap.
 fn count_items(signal: Signal, block: &[u8]) -> u64 {
+    let items = children(block, field::resource_block::SCOPES)
+        .flat_map(|scope| children(scope, field::scope_block::ITEMS));
     match signal {
-        Signal::Metrics => metrics::count_points(block),
-        Signal::Traces | Signal::Logs => children(block, field::resource_block::SCOPES)
-            .map(|scope| children(scope, field::scope_block::ITEMS).count() as u64)
-            .sum(),
+        Signal::Metrics => items.map(metrics::points_in).sum(),
+        Signal::Traces | Signal::Logs => items.count() as u64,
     }
 }
 
