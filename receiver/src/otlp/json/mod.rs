@@ -13,6 +13,7 @@ mod layout;
 mod logs;
 mod message;
 mod metrics;
+mod rejections;
 mod scalars;
 mod traces;
 
@@ -23,8 +24,9 @@ mod tests;
 use serde_json::{Map, Value};
 
 use crate::Signal;
-use layout::{Layout, Rejections, convert_all};
+use layout::Layout;
 use message::{JsonMessage, Path, lookup};
+use rejections::{Rejections, convert_all};
 use scalars::describe;
 
 /// An OTLP/JSON export request converted to protobuf wire bytes.
