@@ -12,4 +12,4 @@ pub mod report;
 pub use accepted::{AcceptedDifference, AcceptedError};
 pub use date::Date;
 pub use dimensions::{CompareOptions, compare};
-pub use report::{Dimension, Finding, Report, Severity, Status};
+pub use report::{Dimension, ParityFinding, Report, Severity, Status};

@@ -57,14 +57,14 @@ pub struct Report {
     /// The candidate environment (e.g. staging).
     pub candidate: String,
     /// Sorted: severity worst first, then service, dimension, subject.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<ParityFinding>,
     /// Coverage, ingestion ratios and the composite score.
     pub scores: Scores,
 }
 
 /// One difference between the environments' telemetry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
+pub struct ParityFinding {
     /// The aspect of telemetry that differs.
     pub dimension: Dimension,
     /// Service key: "namespace/name", or "name" without a namespace.
@@ -474,12 +474,12 @@ impl Report {
 
     /// Findings grouped by service; services ordered by their worst finding,
     /// then by name; findings inside a group keep the report's order.
-    fn by_service(&self) -> Vec<(String, Vec<&Finding>)> {
-        let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    fn by_service(&self) -> Vec<(String, Vec<&ParityFinding>)> {
+        let mut groups: BTreeMap<&str, Vec<&ParityFinding>> = BTreeMap::new();
         for finding in &self.findings {
             groups.entry(&finding.service).or_default().push(finding);
         }
-        let mut groups: Vec<(String, Vec<&Finding>)> = groups
+        let mut groups: Vec<(String, Vec<&ParityFinding>)> = groups
             .into_iter()
             .map(|(service, findings)| (service.to_owned(), findings))
             .collect();

@@ -58,7 +58,7 @@ use otel_parity_proto::v1 as pb;
 
 use crate::accepted::{AcceptedDifference, apply_accepted};
 use crate::date::Date;
-use crate::report::{Dimension, Finding, Report, Severity, Status};
+use crate::report::{Dimension, ParityFinding, Report, Severity, Status};
 
 /// How to compare: the ingestion band, the day acceptances are judged on,
 /// and the accepted differences.
@@ -169,7 +169,7 @@ impl Pair<'_> {
         subject: impl Into<String>,
         sides: (String, String),
         message: impl Into<String>,
-    ) -> Finding {
+    ) -> ParityFinding {
         new_finding(self.service, dimension, severity, subject, sides, message)
     }
 
@@ -202,8 +202,8 @@ fn new_finding(
     subject: impl Into<String>,
     (baseline, candidate): (String, String),
     message: impl Into<String>,
-) -> Finding {
-    Finding {
+) -> ParityFinding {
+    ParityFinding {
         dimension,
         service: service.to_owned(),
         subject: subject.into(),
