@@ -1,6 +1,6 @@
-//! The comparison of DESIGN.md: a candidate environment (e.g. staging)
-//! against a baseline (e.g. prod), dimension by dimension, into findings and
-//! scores.
+//! The comparison (`docs/architecture.md`): a candidate environment (e.g.
+//! staging) against a baseline (e.g. prod), dimension by dimension, into
+//! findings and scores.
 //!
 //! Principle: environments differ in *scale* — fewer instances, less traffic,
 //! other hosts — and that is not a finding above info. So the comparison
