@@ -59,7 +59,9 @@ pub enum EnvironmentSource {
 pub struct EngineConfig {
     /// Environment from config (`environment:` or `--environment`).
     pub environment: Option<String>,
+    /// Whether the configured environment or the resource's wins.
     pub environment_from: EnvironmentSource,
+    /// Caps on what the engine keeps; beyond them items go to overflow.
     pub limits: Limits,
     /// Identifies this receiver in snapshots and pushes.
     pub instance: String,
@@ -92,6 +94,7 @@ impl IngestOutcome {
 pub struct MalformedRequest {
     /// The OTLP message type, e.g. ExportTraceServiceRequest.
     pub message: &'static str,
+    /// What is wrong with its bytes.
     pub source: WireError,
 }
 
