@@ -47,6 +47,7 @@ pub struct TracesState {
 
 impl TracesState {
     /// The index of operation (name, kind), created while under the cap.
+    #[inline(always)]
     fn operation(&mut self, name: &[u8], kind: usize, limits: &Limits) -> Option<usize> {
         let cap = if self.operations.len() >= limits.max_span_operations {
             0
@@ -137,7 +138,9 @@ struct SpanView<'a> {
 }
 
 impl<'a> SpanView<'a> {
-    #[inline]
+    // One call site, once per span: always inlined, so the view's fields
+    // stay in registers instead of being written out and read back.
+    #[inline(always)]
     fn read(span: &'a [u8]) -> Self {
         let mut view = SpanView::default();
         let mut fields = wire::fields(span);
