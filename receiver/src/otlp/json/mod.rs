@@ -37,7 +37,7 @@ pub struct Transcoded {
     /// Items (spans, data points, log records) left out because they were invalid.
     pub rejected_items: u64,
     /// Why the first rejected item was rejected, naming its JSON path, e.g.
-    /// "resourceSpans[0].scopeSpans[1].spans[3].traceId: expected 32 hex digits, found 31".
+    /// `resourceSpans[0].scopeSpans[1].spans[3].traceId: expected 32 hex digits, found 31`.
     pub first_rejection: Option<String>,
 }
 
