@@ -354,10 +354,10 @@ fn to_prometheus_text(openmetrics: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use otel_parity_compare::report::{Finding, Scores, ServiceScores};
+    use otel_parity_compare::report::{ParityFinding, Scores, ServiceScores};
 
-    fn finding(dimension: Dimension, service: &str) -> Finding {
-        Finding {
+    fn finding(dimension: Dimension, service: &str) -> ParityFinding {
+        ParityFinding {
             dimension,
             service: service.into(),
             subject: service.into(),

@@ -28,7 +28,7 @@ use otel_parity_runtime::yaml::Document;
 use serde_yaml_ng::Value;
 
 use crate::date::Date;
-use crate::report::{Acceptance, Dimension, Finding, Status};
+use crate::report::{Acceptance, Dimension, ParityFinding, Status};
 
 /// One accepted difference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub struct AcceptedDifference {
 
 impl AcceptedDifference {
     /// Whether this entry's matcher selects the finding (expired or not).
-    pub fn matches(&self, finding: &Finding) -> bool {
+    pub fn matches(&self, finding: &ParityFinding) -> bool {
         self.dimension.is_none_or(|d| d == finding.dimension)
             && glob_match(&self.service, &finding.service)
             && glob_match(&self.subject, &finding.subject)
@@ -236,7 +236,11 @@ fn parse_entry(
 /// acceptance holds on `today`, else acceptance_expired with a message that
 /// says whose acceptance expired when. An active match wins over an expired
 /// one; among several, the latest expiry.
-pub fn apply_accepted(findings: &mut [Finding], accepted: &[AcceptedDifference], today: Date) {
+pub fn apply_accepted(
+    findings: &mut [ParityFinding],
+    accepted: &[AcceptedDifference],
+    today: Date,
+) {
     for finding in findings {
         let best = accepted
             .iter()

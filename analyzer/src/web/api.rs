@@ -3,7 +3,7 @@
 //! - `GET /api/v1/pairs`: the pairs evaluated so far, each with its latest
 //!   evaluation (coverage, composite, findings by severity);
 //! - `GET /api/v1/history?baseline=&candidate=`: the pair's evaluations,
-//!   oldest first (in memory, bounded: [`super::history`]);
+//!   oldest first (in memory, bounded: [`crate::history`]);
 //! - `GET /api/v1/services/{service}?baseline=&candidate=&since=`: the
 //!   service's fingerprint in both environments over `since` (proto3 JSON of
 //!   `parity.v1.ServiceFingerprint`, `null` on the side without the service),
@@ -23,9 +23,10 @@ use axum::routing::get;
 use otel_parity_proto::v1::ServiceFingerprint;
 use serde::{Deserialize, Serialize};
 
+use super::error::{ApiError, bad_request, internal, json};
+use super::state::ApiState;
 use crate::evaluate::CompareError;
 use crate::store::MergedFingerprint;
-use crate::web::http::{ApiError, ApiState, internal, json};
 use otel_parity_runtime::time::unix_nanos_now;
 
 /// The UI's JSON routes.
@@ -34,10 +35,6 @@ pub(super) fn router() -> Router<ApiState> {
         .route("/api/v1/pairs", get(pairs))
         .route("/api/v1/history", get(history))
         .route("/api/v1/services/{*service}", get(service))
-}
-
-fn bad_request(message: String) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, message)
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {

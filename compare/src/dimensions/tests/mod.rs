@@ -14,7 +14,7 @@ use otel_parity_testkit::fingerprint::described_shop;
 
 use super::{CompareOptions, compare};
 use crate::date::Date;
-use crate::report::{Dimension, Finding, Report, Severity};
+use crate::report::{Dimension, ParityFinding, Report, Severity};
 
 /// The day tests judge acceptances on.
 fn today() -> Date {
@@ -52,7 +52,7 @@ fn compare_envs(
 /// (dimension, service, subject, severity) of each finding.
 type Key = (Dimension, String, String, Severity);
 
-fn keys(findings: &[Finding]) -> Vec<Key> {
+fn keys(findings: &[ParityFinding]) -> Vec<Key> {
     findings
         .iter()
         .map(|f| {
@@ -66,7 +66,7 @@ fn keys(findings: &[Finding]) -> Vec<Key> {
         .collect()
 }
 
-fn above_info(report: &Report) -> Vec<&Finding> {
+fn above_info(report: &Report) -> Vec<&ParityFinding> {
     report
         .findings
         .iter()
@@ -74,7 +74,7 @@ fn above_info(report: &Report) -> Vec<&Finding> {
         .collect()
 }
 
-fn find<'a>(report: &'a Report, dimension: Dimension, subject: &str) -> &'a Finding {
+fn find<'a>(report: &'a Report, dimension: Dimension, subject: &str) -> &'a ParityFinding {
     report
         .findings
         .iter()
