@@ -4,8 +4,6 @@
 //! as prost can merely decode the request, ideally 2x faster. Criterion
 //! measures each; the last lines print the ratio from one interleaved run.
 
-mod scenarios;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -13,14 +11,31 @@ use criterion::{Criterion, Throughput, criterion_group};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use otel_parity_receiver::{EngineConfig, Fingerprinter, Signal};
+use otel_parity_testkit::shop::{Load, Shop};
 use prost::Message;
 
-const SPANS: usize = 512;
+/// The requests: 512 spans of about 440 bytes with 10 attributes, 500 points with 5 attributes.
+const LOAD: Load = Load::BENCH;
+const SPANS: usize = LOAD.spans;
+
+/// 16 trace requests of the shop's services, as the fingerprint gets them.
+fn trace_requests() -> Vec<Vec<u8>> {
+    let shop = Shop::prod();
+    (0..16)
+        .map(|seed| shop.load_traces(&LOAD, seed).encode_to_vec())
+        .collect()
+}
+
+/// 16 metrics requests of the shop's services.
+fn metrics_requests() -> Vec<Vec<u8>> {
+    let shop = Shop::prod();
+    (0..16)
+        .map(|seed| shop.load_metrics(&LOAD, seed).encode_to_vec())
+        .collect()
+}
 
 fn traces(c: &mut Criterion) {
-    let requests: Vec<Vec<u8>> = (0..16)
-        .map(|seed| scenarios::trace_request(SPANS, seed))
-        .collect();
+    let requests = trace_requests();
     let bytes_per_span = requests[0].len() / SPANS;
     let engine = Fingerprinter::new(EngineConfig::default());
     let mut group = c.benchmark_group(format!("traces_{SPANS}_spans_of_{bytes_per_span}_bytes"));
@@ -43,9 +58,7 @@ fn traces(c: &mut Criterion) {
 }
 
 fn metrics(c: &mut Criterion) {
-    let requests: Vec<Vec<u8>> = (0..16)
-        .map(|seed| scenarios::metrics_request(20, 25, seed))
-        .collect();
+    let requests = metrics_requests();
     let engine = Fingerprinter::new(EngineConfig::default());
     let mut group = c.benchmark_group("metrics_500_points_5_attributes");
     group.throughput(Throughput::Elements(500));
@@ -90,9 +103,7 @@ fn interleaved(budget: Duration, mut a: impl FnMut(usize), mut b: impl FnMut(usi
 
 fn print_ratios() {
     let budget = Duration::from_secs(3);
-    let traces: Vec<Vec<u8>> = (0..16)
-        .map(|seed| scenarios::trace_request(SPANS, seed))
-        .collect();
+    let traces = trace_requests();
     let engine = Fingerprinter::new(EngineConfig::default());
     let (prost_ns, fingerprint_ns) = interleaved(
         budget,
@@ -110,9 +121,7 @@ fn print_ratios() {
         fingerprint_ns / 1e3,
         prost_ns / fingerprint_ns
     );
-    let metrics: Vec<Vec<u8>> = (0..16)
-        .map(|seed| scenarios::metrics_request(20, 25, seed))
-        .collect();
+    let metrics = metrics_requests();
     let (prost_ns, fingerprint_ns) = interleaved(
         budget,
         |i| {

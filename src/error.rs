@@ -1,32 +1,91 @@
-//! The CLI's error: one line for the user, exit code 1.
+//! The CLI's errors: the library crates' errors kept typed to the end, plus
+//! the few the commands make themselves. Like Weaver's `ExitDirectives`,
+//! each error knows its exit code; `main` prints it as one line.
 
-use std::fmt;
+use std::process::ExitCode;
 
-/// A failed command, already phrased for the user.
-#[derive(Debug)]
-pub struct CliError(pub String);
+use otel_parity_analyzer::evaluate::CompareError;
+use otel_parity_compare::AcceptedError;
+use otel_parity_model::snapshot::SnapshotError;
+
+use crate::lint::LintError;
+
+/// A failed command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The receiver could not start, serve or fingerprint.
+    #[error(transparent)]
+    Receiver(#[from] otel_parity_receiver::Error),
+    /// The analyzer could not start or serve.
+    #[error(transparent)]
+    Analyzer(#[from] otel_parity_analyzer::Error),
+    /// A config file, a listener or a server failed.
+    #[error(transparent)]
+    Runtime(#[from] otel_parity_runtime::Error),
+    /// A snapshot file could not be read or written.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// The accepted-differences file could not be used.
+    #[error(transparent)]
+    Accepted(#[from] AcceptedError),
+    /// `lint` could not give a verdict (exit 2, unlike every other failure).
+    #[error(transparent)]
+    Lint(#[from] LintError),
+    /// The async runtime could not start.
+    #[error("cannot start the runtime: {0}")]
+    AsyncRuntime(std::io::Error),
+    /// A server task panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+    /// A listener that was bound has no address to tell.
+    #[error("{0} port unknown")]
+    PortUnknown(&'static str),
+    /// `report --analyzer`: no connection to the analyzer.
+    #[error("cannot reach the analyzer at {url}: {source}")]
+    AnalyzerUnreachable {
+        /// The analyzer's URL as given.
+        url: String,
+        /// Why it could not be reached.
+        source: ureq::Error,
+    },
+    /// `report --analyzer`: the answer broke off.
+    #[error("cannot read the analyzer's answer: {0}")]
+    AnalyzerAnswer(ureq::Error),
+    /// `report --analyzer`: the analyzer refused the request.
+    #[error("the analyzer answered {status}: {reason}")]
+    AnalyzerRefused {
+        /// The HTTP status.
+        status: ureq::http::StatusCode,
+        /// The analyzer's `error`, or its whole body.
+        reason: String,
+    },
+    /// `report --analyzer`: the answer is not a report.
+    #[error("the analyzer's report is not valid JSON: {0}")]
+    AnalyzerReport(serde_json::Error),
+    /// `report --snapshot --since`: snapshots have their own windows.
+    #[error("--since applies to --analyzer; snapshots cover their own windows")]
+    SinceWithSnapshots,
+    /// `report --snapshot`: an environment no snapshot holds.
+    #[error("no snapshot holds environment {0:?}")]
+    MissingEnvironment(String),
+    /// A report that could not be rendered as JSON.
+    #[error(transparent)]
+    Render(serde_json::Error),
+    /// `demo`: the receiver refused the demo's own traffic.
+    #[error("demo traffic refused: {}", .0.message())]
+    DemoTraffic(tonic::Status),
+    /// `demo`: the analyzer had no report in time.
+    #[error("no report: {0}")]
+    NoReport(CompareError),
+}
 
 impl CliError {
-    /// Wraps any error's message.
-    pub fn from_display(error: impl fmt::Display) -> Self {
-        CliError(error.to_string())
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<otel_parity_receiver::Error> for CliError {
-    fn from(error: otel_parity_receiver::Error) -> Self {
-        CliError(error.to_string())
-    }
-}
-
-impl From<otel_parity_model::snapshot::SnapshotError> for CliError {
-    fn from(error: otel_parity_model::snapshot::SnapshotError) -> Self {
-        CliError(error.to_string())
+    /// The process exit code: 2 when `lint` cannot give a verdict (bad usage
+    /// or unreadable input, as clap's usage errors), 1 for every other failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Lint(_) => ExitCode::from(2),
+            _ => ExitCode::FAILURE,
+        }
     }
 }

@@ -11,11 +11,13 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
+use otel_parity_analyzer::config::AnalyzerConfig;
 use otel_parity_model::snapshot;
+use otel_parity_receiver::Fingerprinter;
 use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_receiver::offline::{FileSummary, fingerprint_file};
 use otel_parity_receiver::server::Receiver;
-use otel_parity_receiver::{Error, Fingerprinter};
+use otel_parity_runtime::config;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{AnalyzeArgs, Cli, Command, DemoArgs, FingerprintArgs, ReceiveArgs, ServeArgs};
@@ -29,27 +31,28 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let finished = |result: Result<(), CliError>| result.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        Command::Receive(args) => receive(args).map_err(CliError::from),
-        Command::Fingerprint(args) => fingerprint(args).map_err(CliError::from),
-        Command::Lint(args) => return lint::run(args),
-        Command::Analyze(args) => analyze(args),
-        Command::Serve(args) => serve(args),
-        Command::Report(args) => report::run(args),
-        Command::Demo(args) => demo(args),
+        Command::Receive(args) => finished(receive(args)),
+        Command::Fingerprint(args) => finished(fingerprint(args)),
+        Command::Lint(args) => lint::run(args).map_err(CliError::from),
+        Command::Analyze(args) => finished(analyze(args)),
+        Command::Serve(args) => finished(serve(args)),
+        Command::Report(args) => finished(report::run(args)),
+        Command::Demo(args) => finished(demo(args)),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("otel-parity: error: {error}");
-            ExitCode::FAILURE
+            error.exit_code()
         }
     }
 }
 
-fn receive(args: ReceiveArgs) -> Result<(), Error> {
+fn receive(args: ReceiveArgs) -> Result<(), CliError> {
     let mut config = match &args.config {
-        Some(path) => ReceiverConfig::load(path)?,
+        Some(path) => config::load::<ReceiverConfig>(path)?,
         None => ReceiverConfig::default(),
     };
     if let Some(environment) = args.environment {
@@ -73,30 +76,21 @@ fn receive(args: ReceiveArgs) -> Result<(), Error> {
     if let Some(interval) = args.push_interval.filter(|i| !i.is_zero()) {
         config.push.interval = interval;
     }
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::Serve {
-        what: "runtime",
-        reason: e.to_string(),
-    })?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let receiver = Receiver::bind(config).await?;
-        receiver.serve(shutdown_signal()).await
+        receiver.serve(shutdown_signal()).await?;
+        Ok(())
     })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Runtime::new().map_err(|e| CliError(format!("cannot start the runtime: {e}")))
+    tokio::runtime::Runtime::new().map_err(CliError::AsyncRuntime)
 }
 
 fn analyze(args: AnalyzeArgs) -> Result<(), CliError> {
     let mut config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CliError(format!("cannot read config file {}: {e}", path.display()))
-            })?;
-            otel_parity_analyzer::config::AnalyzerConfig::parse(&text, &path.display().to_string())
-                .map_err(CliError)?
-        }
-        None => otel_parity_analyzer::config::AnalyzerConfig::default(),
+        Some(path) => config::load::<AnalyzerConfig>(path)?,
+        None => AnalyzerConfig::default(),
     };
     if let Some(listen) = args.listen {
         config.listen = listen;
@@ -153,7 +147,7 @@ async fn shutdown_signal() {
     }
 }
 
-fn fingerprint(args: FingerprintArgs) -> Result<(), Error> {
+fn fingerprint(args: FingerprintArgs) -> Result<(), CliError> {
     let config = ReceiverConfig {
         environment: args.environment,
         ..ReceiverConfig::default()

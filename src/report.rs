@@ -21,7 +21,7 @@ pub fn run(args: ReportArgs) -> Result<(), CliError> {
         None => from_snapshots(&args)?,
     };
     let rendered = match args.format.as_str() {
-        "json" => serde_json::to_string_pretty(&report).map_err(CliError::from_display)?,
+        "json" => serde_json::to_string_pretty(&report).map_err(CliError::Render)?,
         "markdown" => report.render_markdown(),
         _ => report.render_text(std::io::stdout().is_terminal()),
     };
@@ -49,31 +49,29 @@ fn fetch(url: &str, args: &ReportArgs) -> Result<Report, CliError> {
     }
     let mut response = request
         .call()
-        .map_err(|e| CliError(format!("cannot reach the analyzer at {url}: {e}")))?;
+        .map_err(|source| CliError::AnalyzerUnreachable {
+            url: url.to_owned(),
+            source,
+        })?;
     let status = response.status();
     let body = response
         .body_mut()
         .read_to_string()
-        .map_err(|e| CliError(format!("cannot read the analyzer's answer: {e}")))?;
+        .map_err(CliError::AnalyzerAnswer)?;
     if !status.is_success() {
         let reason = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v["error"].as_str().map(str::to_owned))
             .unwrap_or(body);
-        return Err(CliError(format!(
-            "the analyzer answered {status}: {reason}"
-        )));
+        return Err(CliError::AnalyzerRefused { status, reason });
     }
-    serde_json::from_str(&body)
-        .map_err(|e| CliError(format!("the analyzer's report is not valid JSON: {e}")))
+    serde_json::from_str(&body).map_err(CliError::AnalyzerReport)
 }
 
 /// Merges each environment over all the snapshot files, then compares.
 fn from_snapshots(args: &ReportArgs) -> Result<Report, CliError> {
     if args.since.is_some() {
-        return Err(CliError(
-            "--since applies to --analyzer; snapshots cover their own windows".into(),
-        ));
+        return Err(CliError::SinceWithSnapshots);
     }
     let mut baseline = None::<pb::EnvironmentFingerprint>;
     let mut candidate = None::<pb::EnvironmentFingerprint>;
@@ -93,12 +91,12 @@ fn from_snapshots(args: &ReportArgs) -> Result<Report, CliError> {
             }
         }
     }
-    let missing = |name: &str| CliError(format!("no snapshot holds environment {name:?}"));
+    let missing = |name: &str| CliError::MissingEnvironment(name.to_owned());
     let baseline_fp = baseline.ok_or_else(|| missing(&args.baseline))?;
     let candidate_fp = candidate.ok_or_else(|| missing(&args.candidate))?;
     let mut options = CompareOptions::new(Date::today_utc());
     if let Some(path) = &args.accepted {
-        options.accepted = load_accepted(path).map_err(CliError::from_display)?;
+        options.accepted = load_accepted(path)?;
     }
     Ok(compare(
         &args.baseline,

@@ -1,6 +1,7 @@
 //! `otel-parity serve` and `analyze`: the analyzer alone, or all-in-one with
 //! a receiver that pushes to it over the real push port.
 
+use std::future::IntoFuture;
 use std::path::Path;
 
 use otel_parity_analyzer::config::AnalyzerConfig;
@@ -8,16 +9,21 @@ use otel_parity_analyzer::server::Analyzer;
 use otel_parity_receiver::EnvironmentSource;
 use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_receiver::server::Receiver;
+use otel_parity_runtime::env::process_env;
+use otel_parity_runtime::shutdown::ShutdownTrigger;
+use otel_parity_runtime::{config, yaml};
 use serde::Deserialize;
-use tokio::sync::watch;
 
 use crate::CliError;
 
-/// The all-in-one config: a receiver section and an analyzer section.
+/// The all-in-one config: a receiver section and an analyzer section, each
+/// read (and its `${env:…}` references expanded) as its own config file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServeConfig {
+    /// The receiver's config, as in `receive --config`.
     pub receiver: Option<serde_yaml_ng::Value>,
+    /// The analyzer's config, as in `analyze --config`.
     pub analyzer: Option<serde_yaml_ng::Value>,
 }
 
@@ -26,35 +32,30 @@ pub struct ServeConfig {
 pub fn load_serve_config(
     path: Option<&Path>,
 ) -> Result<(ReceiverConfig, AnalyzerConfig), CliError> {
-    let (receiver, analyzer) = match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CliError(format!("cannot read config file {}: {e}", path.display()))
-            })?;
-            let origin = path.display().to_string();
-            let config: ServeConfig = serde_yaml_ng::from_str(&text)
-                .map_err(|e| CliError(format!("invalid config {origin}: {e}")))?;
-            let section = |value: Option<serde_yaml_ng::Value>| {
-                value.map(|v| serde_yaml_ng::to_string(&v)).transpose()
-            };
-            let receiver = section(config.receiver).map_err(|e| CliError(e.to_string()))?;
-            let analyzer = section(config.analyzer).map_err(|e| CliError(e.to_string()))?;
-            let receiver = match receiver {
-                Some(text) => {
-                    ReceiverConfig::parse(&text, &format!("{origin} (receiver)"), |name| {
-                        std::env::var(name).ok()
-                    })?
-                }
-                None => serve_receiver_defaults(),
-            };
-            let analyzer = match analyzer {
-                Some(text) => AnalyzerConfig::parse(&text, &format!("{origin} (analyzer)"))
-                    .map_err(CliError)?,
-                None => AnalyzerConfig::default(),
-            };
-            (receiver, analyzer)
+    let Some(path) = path else {
+        return Ok((serve_receiver_defaults(), AnalyzerConfig::default()));
+    };
+    let origin = path.display().to_string();
+    let text = config::read(path)?;
+    // The sections' references expand when each is read, so the top level is
+    // read as data.
+    let sections = yaml::from_yaml::<ServeConfig>(&text)
+        .map_err(|source| otel_parity_runtime::Error::Config {
+            origin: origin.clone(),
+            source,
+        })?
+        .unwrap_or_default();
+    let receiver = match sections.receiver {
+        Some(section) => {
+            config::from_value(section, &format!("{origin} (receiver)"), &process_env)?
         }
-        None => (serve_receiver_defaults(), AnalyzerConfig::default()),
+        None => serve_receiver_defaults(),
+    };
+    let analyzer = match sections.analyzer {
+        Some(section) => {
+            config::from_value(section, &format!("{origin} (analyzer)"), &process_env)?
+        }
+        None => AnalyzerConfig::default(),
     };
     Ok((receiver, analyzer))
 }
@@ -69,20 +70,18 @@ fn serve_receiver_defaults() -> ReceiverConfig {
 /// Runs the analyzer until `shutdown`.
 pub async fn analyze(
     config: AnalyzerConfig,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    shutdown: impl IntoFuture<Output = (), IntoFuture: Send> + Send + 'static,
 ) -> Result<(), CliError> {
-    let analyzer = Analyzer::bind(config)
-        .await
-        .map_err(CliError::from_display)?;
-    analyzer
-        .serve(shutdown)
-        .await
-        .map_err(CliError::from_display)
+    let analyzer = Analyzer::bind(config).await?;
+    analyzer.serve(shutdown).await?;
+    Ok(())
 }
 
 /// A bound all-in-one server.
 pub struct AllInOne {
+    /// The analyzer, listening.
     pub analyzer: Analyzer,
+    /// The receiver, listening and set to push to the analyzer.
     pub receiver: Receiver,
 }
 
@@ -91,13 +90,11 @@ pub async fn bind_all_in_one(
     mut receiver: ReceiverConfig,
     analyzer: AnalyzerConfig,
 ) -> Result<AllInOne, CliError> {
-    let analyzer = Analyzer::bind(analyzer)
-        .await
-        .map_err(CliError::from_display)?;
+    let analyzer = Analyzer::bind(analyzer).await?;
     let (_, push) = analyzer.local_addrs();
     let port = push
         .map(|a| a.port())
-        .ok_or_else(|| CliError("analyzer push port unknown".into()))?;
+        .ok_or(CliError::PortUnknown("analyzer push"))?;
     receiver.push.analyzer = Some(format!("http://127.0.0.1:{port}"));
     let receiver = Receiver::bind(receiver).await?;
     Ok(AllInOne { analyzer, receiver })
@@ -108,23 +105,19 @@ impl AllInOne {
     /// last window reaches the analyzer.
     pub async fn serve(
         self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: impl IntoFuture<Output = (), IntoFuture: Send> + Send + 'static,
     ) -> Result<(), CliError> {
-        let (stop_receiver, receiver_stopped) = watch::channel(false);
-        let (stop_analyzer, analyzer_stopped) = watch::channel(false);
-        let wait = |mut rx: watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let receiver = tokio::spawn(self.receiver.serve(wait(receiver_stopped)));
-        let analyzer = tokio::spawn(self.analyzer.serve(wait(analyzer_stopped)));
+        let stop_receiver = ShutdownTrigger::new();
+        let stop_analyzer = ShutdownTrigger::new();
+        let receiver = tokio::spawn(self.receiver.serve(stop_receiver.token()));
+        let analyzer = tokio::spawn(self.analyzer.serve(stop_analyzer.token()));
         shutdown.await;
-        let _ = stop_receiver.send(true);
+        stop_receiver.trigger();
         let receiver_result = receiver.await;
-        let _ = stop_analyzer.send(true);
+        stop_analyzer.trigger();
         let analyzer_result = analyzer.await;
-        receiver_result.map_err(CliError::from_display)??;
-        analyzer_result
-            .map_err(CliError::from_display)?
-            .map_err(CliError::from_display)
+        receiver_result??;
+        analyzer_result??;
+        Ok(())
     }
 }

@@ -3,13 +3,11 @@
 //! cardinality explosion, and fingerprinting allocates nothing per span or
 //! data point once the names are known.
 
-#[path = "../benches/scenarios.rs"]
-mod scenarios;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use otel_parity_receiver::{EngineConfig, Fingerprinter, Signal};
+use otel_parity_testkit::shop::{Load, Shop};
 use prost::Message;
 
 /// Counts allocations made by the current thread while counting is on.
@@ -61,7 +59,9 @@ fn one_million_series_estimate_within_two_percent_with_flat_memory() {
     let batch = 20_000;
     let mut memory_after_first_batch = 0;
     for first in (0..1_000_000).step_by(batch) {
-        let request = scenarios::exploding_series_request(first, batch as u64);
+        let request = Shop::prod()
+            .cardinality_explosion(first, batch as u64)
+            .encode_to_vec();
         engine
             .ingest(Signal::Metrics, &request, request.len())
             .unwrap();
@@ -105,13 +105,20 @@ fn one_million_series_estimate_within_two_percent_with_flat_memory() {
 #[test]
 fn fingerprinting_spans_allocates_nothing_per_span_once_names_are_known() {
     let engine = Fingerprinter::new(EngineConfig::default());
+    let traces = |spans: usize, seed: u64| {
+        let load = Load {
+            spans,
+            ..Load::BENCH
+        };
+        Shop::prod().load_traces(&load, seed).encode_to_vec()
+    };
     // Seeds 1, 9 and 17 are the same service with new ids and values.
-    let warm_up = scenarios::trace_request(2048, 1);
+    let warm_up = traces(2048, 1);
     engine
         .ingest(Signal::Traces, &warm_up, warm_up.len())
         .unwrap();
-    let small = scenarios::trace_request(512, 9);
-    let large = scenarios::trace_request(4096, 17);
+    let small = traces(512, 9);
+    let large = traces(4096, 17);
     let small_allocations = allocations(|| {
         engine.ingest(Signal::Traces, &small, small.len()).unwrap();
     });
@@ -133,11 +140,20 @@ fn fingerprinting_spans_allocates_nothing_per_span_once_names_are_known() {
 #[test]
 fn fingerprinting_data_points_allocates_nothing_per_point_once_series_are_known() {
     let engine = Fingerprinter::new(EngineConfig::default());
-    let warm_up = scenarios::metrics_request(20, 200, 1);
+    let metrics = |seed: u64| {
+        let load = Load {
+            metrics: 20,
+            points: 200,
+            ..Load::BENCH
+        };
+        Shop::prod().load_metrics(&load, seed).encode_to_vec()
+    };
+    // Seeds 1 and 9 are the same service with new values.
+    let warm_up = metrics(1);
     engine
         .ingest(Signal::Metrics, &warm_up, warm_up.len())
         .unwrap();
-    let again = scenarios::metrics_request(20, 200, 9);
+    let again = metrics(9);
     let points = allocations(|| {
         engine.ingest(Signal::Metrics, &again, again.len()).unwrap();
     });

@@ -2,12 +2,11 @@
 //! the fingerprint one receiver computes from all the traffic: counts exact,
 //! cardinality within sketch error.
 
-#[path = "../benches/scenarios.rs"]
-mod scenarios;
-
 use otel_parity_model::merge::merge_environment;
 use otel_parity_proto::v1 as pb;
 use otel_parity_receiver::{EngineConfig, Fingerprinter, Signal};
+use otel_parity_testkit::shop::{Load, Shop};
+use prost::Message;
 
 /// Requests of one SDK instance always reach the same replica (as with one
 /// Collector sidecar per instance), so cumulative series are not split.
@@ -16,21 +15,23 @@ fn replica_of(seed: u64) -> usize {
 }
 
 fn traffic() -> Vec<(Signal, u64, Vec<u8>)> {
+    let shop = Shop::prod();
+    let load = Load {
+        spans: 64,
+        metrics: 6,
+        points: 40,
+        ..Load::BENCH
+    };
     let mut requests = Vec::new();
     for seed in 0..48 {
-        requests.push((Signal::Traces, seed, scenarios::trace_request(64, seed)));
-        requests.push((
-            Signal::Metrics,
-            seed,
-            scenarios::metrics_request(6, 40, seed),
-        ));
+        let traces = shop.load_traces(&load, seed).encode_to_vec();
+        requests.push((Signal::Traces, seed, traces));
+        let metrics = shop.load_metrics(&load, seed).encode_to_vec();
+        requests.push((Signal::Metrics, seed, metrics));
     }
     for batch in 0..6 {
-        requests.push((
-            Signal::Metrics,
-            batch,
-            scenarios::exploding_series_request(batch * 5_000, 5_000),
-        ));
+        let explosion = shop.cardinality_explosion(batch * 5_000, 5_000);
+        requests.push((Signal::Metrics, batch, explosion.encode_to_vec()));
     }
     requests
 }

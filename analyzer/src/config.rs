@@ -1,9 +1,14 @@
-//! The analyzer's YAML config. Unknown keys are errors that name the key.
+//! The analyzer's YAML config, read with the runtime's config loader
+//! (`otel_parity_runtime::config`): `${env:VAR}` references expand, unknown
+//! keys are errors that name the key.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use otel_parity_runtime::config::ConfigFile;
+use serde::Deserialize;
+
+use crate::store::{Retention, StoreError, StoreLocation};
 
 /// Everything `otel-parity analyze` can be told.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -13,18 +18,51 @@ pub struct AnalyzerConfig {
     pub listen: String,
     /// `parity.v1.ParityService` for receivers' pushes.
     pub push_listen: String,
-    /// Where the SQLite store lives (`otel-parity.db`).
+    /// Where the SQLite store lives (`otel-parity.db`) unless `store` says
+    /// otherwise.
     pub data_dir: PathBuf,
-    /// Pushes older than this are deleted.
-    #[serde(deserialize_with = "duration")]
+    /// `sqlite:PATH` or `postgres://USER:PASS@HOST:PORT/DB`; unset: SQLite
+    /// under `data_dir`.
+    pub store: Option<String>,
+    /// Hour rollups older than this are deleted (the longest range a report
+    /// can cover).
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub retention: Duration,
+    /// How the store keeps rollups and push keys.
+    pub rollups: RollupConfig,
     /// Largest push accepted, in MiB.
     pub max_push_size_mib: usize,
+    /// What is compared, how often.
     pub evaluation: EvaluationConfig,
     /// Accepted differences (YAML); unset: none.
     pub accepted_differences: Option<PathBuf>,
     /// Ingestion ratios outside [low, high] are findings.
     pub ingestion_band: (f64, f64),
+}
+
+/// How long the finer parts of the store are kept.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RollupConfig {
+    /// Minute rollups: reports over ranges within this read their edges to
+    /// the minute; older edges round to the hour.
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
+    pub minute_retention: Duration,
+    /// Push keys: a retried push is recognised (and stored once) for this
+    /// long. Keep it above the receivers' retry horizon
+    /// (`push.max_pending_windows` × `push.interval`, 1h by default).
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
+    pub idempotency_window: Duration,
+}
+
+impl Default for RollupConfig {
+    fn default() -> Self {
+        let defaults = Retention::default();
+        RollupConfig {
+            minute_retention: defaults.minute_rollups,
+            idempotency_window: defaults.idempotency_window,
+        }
+    }
 }
 
 /// Which environments are compared, how often and over what range.
@@ -36,10 +74,11 @@ pub struct EvaluationConfig {
     /// Environments compared against the baseline; empty: every other one
     /// (except `unknown`).
     pub candidates: Vec<String>,
-    #[serde(deserialize_with = "duration")]
+    /// How often every candidate is compared.
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub interval: Duration,
     /// The time range each comparison covers, ending now.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub since: Duration,
 }
 
@@ -49,7 +88,9 @@ impl Default for AnalyzerConfig {
             listen: "0.0.0.0:8080".into(),
             push_listen: "0.0.0.0:4319".into(),
             data_dir: PathBuf::from("otel-parity-data"),
-            retention: Duration::from_secs(7 * 24 * 3600),
+            store: None,
+            retention: Retention::default().rollups,
+            rollups: RollupConfig::default(),
             max_push_size_mib: 64,
             evaluation: EvaluationConfig::default(),
             accepted_differences: None,
@@ -69,25 +110,37 @@ impl Default for EvaluationConfig {
     }
 }
 
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
-}
-
 impl AnalyzerConfig {
-    /// Parses config YAML; `origin` names the source in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
-        let config = otel_parity_runtime::yaml::from_yaml::<AnalyzerConfig>(text)
-            .map_err(|e| format!("invalid config {origin}: {e}"))?
-            .unwrap_or_default();
-        config
-            .validate()
-            .map_err(|e| format!("invalid config {origin}: {e}"))?;
-        Ok(config)
+    /// Where the store is: `store`, else `otel-parity.db` under `data_dir`.
+    pub fn store_location(&self) -> Result<StoreLocation, StoreError> {
+        match &self.store {
+            Some(spec) => StoreLocation::parse(spec),
+            None => Ok(StoreLocation::Sqlite(self.data_dir.join("otel-parity.db"))),
+        }
     }
 
+    /// How long each part of the store is kept.
+    pub fn store_retention(&self) -> Retention {
+        Retention {
+            rollups: self.retention,
+            minute_rollups: self.rollups.minute_retention,
+            idempotency_window: self.rollups.idempotency_window,
+        }
+    }
+}
+
+impl ConfigFile for AnalyzerConfig {
     fn validate(&self) -> Result<(), String> {
+        if let Some(spec) = &self.store {
+            StoreLocation::parse(spec).map_err(|e| format!("store: {e}"))?;
+        }
+        if self.retention < self.rollups.minute_retention {
+            return Err(format!(
+                "retention ({}) must be at least rollups.minute_retention ({})",
+                humantime::format_duration(self.retention),
+                humantime::format_duration(self.rollups.minute_retention)
+            ));
+        }
         let (low, high) = self.ingestion_band;
         if !(low > 0.0 && low < high) {
             return Err(format!(
@@ -108,13 +161,18 @@ impl AnalyzerConfig {
 mod tests {
     use super::*;
 
+    fn parse(text: &str) -> Result<AnalyzerConfig, String> {
+        otel_parity_runtime::config::parse(text, "a.yaml", &|name| {
+            (name == "DATA").then(|| "/var/lib/parity".to_owned())
+        })
+        .map_err(|e| e.to_string())
+    }
+
     #[test]
     fn defaults_and_overrides() {
-        let config = AnalyzerConfig::parse(
-            "listen: 127.0.0.1:9090\nevaluation:\n  baseline: production\n  since: 30m\n",
-            "a.yaml",
-        )
-        .unwrap();
+        let config =
+            parse("listen: 127.0.0.1:9090\nevaluation:\n  baseline: production\n  since: 30m\n")
+                .unwrap();
         assert_eq!(config.listen, "127.0.0.1:9090");
         assert_eq!(config.push_listen, "0.0.0.0:4319");
         assert_eq!(config.evaluation.baseline, "production");
@@ -124,11 +182,43 @@ mod tests {
 
     #[test]
     fn unknown_keys_bad_types_and_bad_bands_are_named() {
-        let error = AnalyzerConfig::parse("evaluation:\n  basline: prod\n", "a.yaml").unwrap_err();
+        let error = parse("evaluation:\n  basline: prod\n").unwrap_err();
         assert!(error.contains("basline"), "{error}");
-        let error = AnalyzerConfig::parse("max_push_size_mib: lots\n", "a.yaml").unwrap_err();
+        let error = parse("max_push_size_mib: lots\n").unwrap_err();
         assert!(error.contains("max_push_size_mib"), "{error}");
-        let error = AnalyzerConfig::parse("ingestion_band: [2.0, 0.5]\n", "a.yaml").unwrap_err();
+        let error = parse("ingestion_band: [2.0, 0.5]\n").unwrap_err();
         assert!(error.contains("ingestion_band"), "{error}");
+    }
+
+    #[test]
+    fn store_defaults_to_sqlite_under_the_data_dir_and_takes_postgres_urls() {
+        let config = parse("data_dir: /var/lib/parity\n").unwrap();
+        assert_eq!(
+            config.store_location().unwrap(),
+            StoreLocation::Sqlite("/var/lib/parity/otel-parity.db".into())
+        );
+        let config = parse(
+            "store: postgres://parity:pw@db:5432/parity\nretention: 2d\nrollups:\n  minute_retention: 6h\n  idempotency_window: 2h\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.store_location().unwrap(),
+            StoreLocation::Postgres("postgres://parity:pw@db:5432/parity".into())
+        );
+        let retention = config.store_retention();
+        assert_eq!(retention.rollups, Duration::from_secs(2 * 86_400));
+        assert_eq!(retention.minute_rollups, Duration::from_secs(6 * 3600));
+        assert_eq!(retention.idempotency_window, Duration::from_secs(2 * 3600));
+        let error = parse("store: mysql://db/parity\n").unwrap_err();
+        assert!(error.contains("store: invalid store"), "{error}");
+        let error = parse("retention: 1h\n").unwrap_err();
+        assert!(error.contains("rollups.minute_retention"), "{error}");
+    }
+
+    #[test]
+    fn env_references_expand() {
+        let config = parse("data_dir: ${env:DATA}\nmax_push_size_mib: ${env:MIB:-8}\n").unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/parity"));
+        assert_eq!(config.max_push_size_mib, 8);
     }
 }

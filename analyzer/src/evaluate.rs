@@ -1,22 +1,28 @@
 //! Periodic comparisons: every interval, each candidate environment is
 //! compared against the baseline over the configured range; the reports feed
 //! `/metrics` and `/api/v1/findings`.
+//!
+//! A round reads rollups, so its cost does not grow with the pushes stored.
+//! It is skipped altogether when nothing it would read has changed: the
+//! store's change marker is the same and the range still covers the same
+//! minutes. An idle analyzer then does no merging at all.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use crate::config::AnalyzerConfig;
 use crate::exposition::AnalyzerMetrics;
 use crate::history::History;
-use crate::store::{Store, StoreError};
-use crate::unix_nanos_now;
+use crate::store::buckets::Level;
+use crate::store::{ChangeMarker, Store, StoreError};
 use otel_parity_compare::report::Report;
 use otel_parity_compare::{AcceptedDifference, Date};
 use otel_parity_compare::{CompareOptions, compare};
 use otel_parity_proto::v1 as pb;
+use otel_parity_runtime::time::{unix_days, unix_nanos_now};
 
 /// Runs comparisons and keeps the latest report of each pair.
 pub struct Evaluator {
@@ -26,13 +32,30 @@ pub struct Evaluator {
     accepted: Vec<AcceptedDifference>,
     latest: RwLock<BTreeMap<(String, String), Report>>,
     history: History,
+    /// What the last round read: reused while it still holds.
+    last_round: Mutex<Option<RoundInputs>>,
+}
+
+/// Everything a round's result depends on besides the clock's minute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RoundInputs {
+    marker: ChangeMarker,
+    first_minute: u64,
+    day: i64,
 }
 
 /// Why a comparison could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
+    /// One of the environments has no pushes in the range.
     #[error("no fingerprints for environment {environment:?} in the last {since}")]
-    NoData { environment: String, since: String },
+    NoData {
+        /// The environment without data.
+        environment: String,
+        /// The range, as written by people (`1h`).
+        since: String,
+    },
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,32 +75,35 @@ impl Evaluator {
             accepted,
             latest: RwLock::new(BTreeMap::new()),
             history: History::new(),
+            last_round: Mutex::new(None),
         }
     }
 
     /// Compares `candidate` against `baseline` over the last `since`.
-    pub fn report(
+    pub async fn report(
         &self,
         baseline: &str,
         candidate: &str,
         since: Duration,
     ) -> Result<Report, CompareError> {
         let now = unix_nanos_now();
-        let baseline_fp = self.fingerprint(baseline, since, now)?;
-        let candidate_fp = self.fingerprint(candidate, since, now)?;
+        let (baseline_fp, candidate_fp) = tokio::try_join!(
+            self.fingerprint(baseline, since, now),
+            self.fingerprint(candidate, since, now),
+        )?;
         Ok(self.compare(baseline, &baseline_fp, candidate, &candidate_fp, now))
     }
 
     /// `environment`'s pushes over the `since` before `now`, merged.
-    fn fingerprint(
+    async fn fingerprint(
         &self,
         environment: &str,
         since: Duration,
         now: u64,
     ) -> Result<pb::EnvironmentFingerprint, CompareError> {
-        let from = now.saturating_sub(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX));
         self.store
-            .fingerprint(environment, from, now)?
+            .fingerprint(environment, range_start(since, now), now)
+            .await?
             .map(|merged| merged.fingerprint)
             .ok_or_else(|| CompareError::NoData {
                 environment: environment.to_owned(),
@@ -95,8 +121,7 @@ impl Evaluator {
         candidate_fp: &pb::EnvironmentFingerprint,
         now: u64,
     ) -> Report {
-        let today = Date::from_unix_days(i64::try_from(now / 86_400_000_000_000).unwrap_or(0))
-            .unwrap_or_else(Date::today_utc);
+        let today = Date::from_unix_days(unix_days(now)).unwrap_or_else(Date::today_utc);
         let mut options = CompareOptions::new(today);
         options.ingestion_band = self.config.ingestion_band;
         options.accepted = self.accepted.clone();
@@ -105,21 +130,16 @@ impl Evaluator {
 
     /// The candidates the config asks for, among the environments stored
     /// (none when the baseline has no data).
-    fn candidates(&self) -> Result<Vec<String>, StoreError> {
+    fn candidates(&self, stored: &[String]) -> Vec<String> {
         let baseline = &self.config.evaluation.baseline;
-        let stored: Vec<String> = self
-            .store
-            .environments()?
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
         if !stored.contains(baseline) {
-            return Ok(Vec::new());
+            return Vec::new();
         }
-        let candidates: Vec<String> = if self.config.evaluation.candidates.is_empty() {
+        if self.config.evaluation.candidates.is_empty() {
             stored
-                .into_iter()
-                .filter(|e| e != baseline && e != "unknown")
+                .iter()
+                .filter(|e| *e != baseline && *e != "unknown")
+                .cloned()
                 .collect()
         } else {
             self.config
@@ -129,22 +149,41 @@ impl Evaluator {
                 .filter(|c| stored.contains(c))
                 .cloned()
                 .collect()
-        };
-        Ok(candidates)
+        }
     }
 
-    /// Compares every pair once and publishes the reports.
-    pub fn evaluate_once(&self) -> Result<usize, StoreError> {
-        let mut reports = Vec::new();
+    /// Compares every pair and publishes the reports, unless nothing the
+    /// round reads changed since the last one (then the last reports stand,
+    /// re-stamped). Returns the pairs evaluated.
+    pub async fn evaluate_once(&self) -> Result<usize, StoreError> {
         let now = unix_nanos_now();
         let since = self.config.evaluation.since;
+        let inputs = RoundInputs {
+            marker: self.store.change_marker().await?,
+            first_minute: Level::Minute.bucket_of(range_start(since, now)),
+            day: unix_days(now),
+        };
+        if self.last_round.lock().as_ref() == Some(&inputs) {
+            let reports = self.latest();
+            self.metrics.record_round(&reports, now as f64 / 1e9);
+            self.history.record(&reports, now);
+            return Ok(reports.len());
+        }
+        let stored: Vec<String> = self
+            .store
+            .environments()
+            .await?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        let candidates = self.candidates(&stored);
         let baseline = &self.config.evaluation.baseline;
-        let candidates = self.candidates()?;
+        let mut reports = Vec::new();
         // The baseline is merged once for all its candidates.
         let baseline_fp = if candidates.is_empty() {
             None
         } else {
-            match self.fingerprint(baseline, since, now) {
+            match self.fingerprint(baseline, since, now).await {
                 Ok(fingerprint) => Some(fingerprint),
                 Err(CompareError::NoData { .. }) => None,
                 Err(CompareError::Store(error)) => return Err(error),
@@ -152,16 +191,14 @@ impl Evaluator {
         };
         if let Some(baseline_fp) = &baseline_fp {
             for candidate in &candidates {
-                match self.fingerprint(candidate, since, now) {
-                    Ok(candidate_fp) => {
-                        reports.push(self.compare(
-                            baseline,
-                            baseline_fp,
-                            candidate,
-                            &candidate_fp,
-                            now,
-                        ));
-                    }
+                match self.fingerprint(candidate, since, now).await {
+                    Ok(candidate_fp) => reports.push(self.compare(
+                        baseline,
+                        baseline_fp,
+                        candidate,
+                        &candidate_fp,
+                        now,
+                    )),
                     Err(CompareError::NoData { .. }) => {}
                     Err(CompareError::Store(error)) => return Err(error),
                 }
@@ -174,6 +211,7 @@ impl Evaluator {
             .into_iter()
             .map(|r| ((r.baseline.clone(), r.candidate.clone()), r))
             .collect();
+        *self.last_round.lock() = Some(inputs);
         Ok(count)
     }
 
@@ -195,28 +233,30 @@ impl Evaluator {
     /// Evaluates every interval, and applies retention, until dropped.
     pub async fn run(self: Arc<Self>) {
         let mut ticker = tokio::time::interval(self.config.evaluation.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            let evaluator = Arc::clone(&self);
-            let result = tokio::task::spawn_blocking(move || {
-                let retention =
-                    u64::try_from(evaluator.config.retention.as_nanos()).unwrap_or(u64::MAX);
-                let deleted = evaluator
-                    .store
-                    .delete_older_than(unix_nanos_now().saturating_sub(retention))?;
-                evaluator
-                    .metrics
-                    .add_stored_pushes(-i64::try_from(deleted).unwrap_or(i64::MAX));
-                evaluator.evaluate_once()
-            })
-            .await;
-            match result {
-                Ok(Ok(_)) => {}
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "evaluation failed; retrying next interval")
+            match self.store.apply_retention(unix_nanos_now()).await {
+                Ok(retired) if retired != Default::default() => {
+                    tracing::debug!(?retired, "retention applied");
                 }
-                Err(error) => tracing::warn!(%error, "evaluation task failed"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "retention failed; retrying next interval"),
+            }
+            match self.store.environments().await {
+                Ok(environments) => self
+                    .metrics
+                    .set_stored_pushes(environments.iter().map(|e| e.pushes).sum()),
+                Err(error) => tracing::warn!(%error, "cannot count stored pushes"),
+            }
+            if let Err(error) = self.evaluate_once().await {
+                tracing::warn!(%error, "evaluation failed; retrying next interval");
             }
         }
     }
+}
+
+/// Start of the range `since` long that ends at `now`.
+fn range_start(since: Duration, now: u64) -> u64 {
+    now.saturating_sub(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
 }

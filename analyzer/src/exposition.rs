@@ -76,6 +76,8 @@ pub struct AnalyzerMetrics {
     pushes: Family<PushLabels, Counter>,
     push_bytes: Counter,
     stored_pushes: Gauge,
+    pending_pushes: Gauge,
+    unreadable_pushes: Counter,
 }
 
 impl Default for AnalyzerMetrics {
@@ -100,6 +102,8 @@ impl AnalyzerMetrics {
             pushes: Family::default(),
             push_bytes: Counter::default(),
             stored_pushes: Gauge::default(),
+            pending_pushes: Gauge::default(),
+            unreadable_pushes: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -154,8 +158,18 @@ impl AnalyzerMetrics {
         );
         registry.register(
             "stored_pushes",
-            "Pushes held in the store",
+            "Pushes held in the store (merged into rollups or pending), over the retention",
             metrics.stored_pushes.clone(),
+        );
+        registry.register(
+            "store_pending_pushes",
+            "Pushes stored and not yet merged into rollups",
+            metrics.pending_pushes.clone(),
+        );
+        registry.register(
+            "store_unreadable_pushes",
+            "Stored pushes that could not be read when rolling up, logged and dropped",
+            metrics.unreadable_pushes.clone(),
         );
         AnalyzerMetrics {
             registry,
@@ -182,6 +196,17 @@ impl AnalyzerMetrics {
     /// Counts pushes added to the store (positive) or deleted by retention.
     pub fn add_stored_pushes(&self, change: i64) {
         self.stored_pushes.inc_by(change);
+    }
+
+    /// Sets how many pushes wait to be rolled up.
+    pub fn set_pending_pushes(&self, pushes: u64) {
+        self.pending_pushes
+            .set(i64::try_from(pushes).unwrap_or(i64::MAX));
+    }
+
+    /// Counts stored pushes a roll-up pass could not read.
+    pub fn count_unreadable_pushes(&self, pushes: u64) {
+        self.unreadable_pushes.inc_by(pushes);
     }
 
     /// Replaces the per-pair gauges with one evaluation round's reports, and
@@ -354,10 +379,10 @@ fn to_prometheus_text(openmetrics: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use otel_parity_compare::report::{Finding, Scores, ServiceScores};
+    use otel_parity_compare::report::{ParityFinding, Scores, ServiceScores};
 
-    fn finding(dimension: Dimension, service: &str) -> Finding {
-        Finding {
+    fn finding(dimension: Dimension, service: &str) -> ParityFinding {
+        ParityFinding {
             dimension,
             service: service.into(),
             subject: service.into(),

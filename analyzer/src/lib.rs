@@ -5,17 +5,18 @@
 //! receiver: the proto crate is the only contract.
 
 pub mod config;
+pub mod error;
 pub mod evaluate;
 pub mod exposition;
 pub mod history;
 pub mod push_service;
+pub mod rollup_task;
 pub mod server;
 pub mod store;
 pub mod web;
 
-/// Now, in Unix epoch nanoseconds (0 if the clock is before 1970).
-pub fn unix_nanos_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
+pub use error::Error;
+
+/// The web API's tests read the clock as `crate::unix_nanos_now`.
+#[cfg(test)]
+use otel_parity_runtime::time::unix_nanos_now;

@@ -18,13 +18,17 @@
 //! Globs: `*` matches any run of characters (`/` and `.` included), `?` one
 //! character; everything else matches itself. A missing `service` or
 //! `subject` matches everything, but an entry needs at least one matcher.
+//! `${env:VAR}` references expand as in every otel-parity config file.
 
 use std::path::{Path, PathBuf};
 
+use otel_parity_runtime::YamlError;
+use otel_parity_runtime::env::process_env;
+use otel_parity_runtime::yaml::Document;
 use serde_yaml_ng::Value;
 
 use crate::date::Date;
-use crate::report::{Acceptance, Dimension, Finding, Status};
+use crate::report::{Acceptance, Dimension, ParityFinding, Status};
 
 /// One accepted difference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +49,7 @@ pub struct AcceptedDifference {
 
 impl AcceptedDifference {
     /// Whether this entry's matcher selects the finding (expired or not).
-    pub fn matches(&self, finding: &Finding) -> bool {
+    pub fn matches(&self, finding: &ParityFinding) -> bool {
         self.dimension.is_none_or(|d| d == finding.dimension)
             && glob_match(&self.service, &finding.service)
             && glob_match(&self.subject, &finding.subject)
@@ -67,8 +71,11 @@ pub enum AcceptedError {
         source: std::io::Error,
     },
     /// The text is not YAML.
-    #[error("{origin}: not valid YAML: {message}")]
-    Yaml { origin: String, message: String },
+    #[error("{origin}: not valid YAML: {source}")]
+    Yaml { origin: String, source: YamlError },
+    /// An `${env:…}` reference does not end.
+    #[error("{origin}: {source}")]
+    Env { origin: String, source: YamlError },
     /// The document is not a mapping with an `accepted` list.
     #[error("{origin}: {message}")]
     Document { origin: String, message: String },
@@ -104,10 +111,18 @@ const KEYS: [&str; 6] = [
 /// Unknown keys, a missing reason, owner or expiry, a bad date and an unknown
 /// dimension are errors that name the entry and the key.
 pub fn parse_accepted(text: &str, origin: &str) -> Result<Vec<AcceptedDifference>, AcceptedError> {
-    let document: Value = serde_yaml_ng::from_str(text).map_err(|e| AcceptedError::Yaml {
-        origin: origin.to_owned(),
-        message: e.to_string(),
-    })?;
+    let document = Document::parse(text, &process_env)
+        .map_err(|source| match source {
+            YamlError::Syntax(_) => AcceptedError::Yaml {
+                origin: origin.to_owned(),
+                source,
+            },
+            _ => AcceptedError::Env {
+                origin: origin.to_owned(),
+                source,
+            },
+        })?
+        .into_value();
     let doc_error = |message: String| AcceptedError::Document {
         origin: origin.to_owned(),
         message,
@@ -221,7 +236,11 @@ fn parse_entry(
 /// acceptance holds on `today`, else acceptance_expired with a message that
 /// says whose acceptance expired when. An active match wins over an expired
 /// one; among several, the latest expiry.
-pub fn apply_accepted(findings: &mut [Finding], accepted: &[AcceptedDifference], today: Date) {
+pub fn apply_accepted(
+    findings: &mut [ParityFinding],
+    accepted: &[AcceptedDifference],
+    today: Date,
+) {
     for finding in findings {
         let best = accepted
             .iter()
@@ -268,4 +287,23 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         }
     }
     p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_signs_follow_the_config_rules_and_a_broken_reference_is_named() {
+        let text = "accepted:\n  - service: shop/*\n    reason: costs $$5 a day\n    owner: team-x\n    expires: 2026-12-31\n";
+        let entries = parse_accepted(text, "a.yaml").unwrap();
+        assert_eq!(entries[0].reason, "costs $5 a day");
+        let broken = "accepted:\n  - service: shop/*\n    reason: x-${env:REASON\n    owner: team-x\n    expires: 2026-12-31\n";
+        let error = parse_accepted(broken, "a.yaml").unwrap_err();
+        assert!(matches!(error, AcceptedError::Env { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "a.yaml: unterminated ${env:…} in \"x-${env:REASON\""
+        );
+    }
 }

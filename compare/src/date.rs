@@ -1,5 +1,6 @@
 //! Calendar days (proleptic Gregorian, UTC) for the expiry dates of accepted differences.
 
+use otel_parity_runtime::time::{unix_days, unix_nanos_now};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A calendar day (proleptic Gregorian), for expiry dates.
@@ -58,10 +59,7 @@ impl Date {
 
     /// Today in UTC, from the system clock (1970-01-01 if the clock is before it).
     pub fn today_utc() -> Date {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let days = i64::try_from(secs / 86_400).unwrap_or(0);
+        let days = unix_days(unix_nanos_now());
         Date::from_unix_days(days).unwrap_or(Date {
             year: 1970,
             month: 1,

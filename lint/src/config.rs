@@ -8,11 +8,14 @@
 //! max_name_length: 255
 //! high_cardinality_keys: [tenant.id]
 //! ```
-//! Unknown keys and unknown rule IDs are errors that name them.
+//! Unknown keys and unknown rule IDs are errors that name them; `${env:VAR}`
+//! references expand as in every otel-parity config file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use otel_parity_runtime::env::process_env;
+use otel_parity_runtime::yaml::Document;
 use serde::Deserialize;
 
 use super::error::Error;
@@ -82,8 +85,14 @@ impl LintConfig {
             path: origin.to_owned(),
             message,
         };
-        let Some(file) = otel_parity_runtime::yaml::from_yaml::<RulesFile>(text).map_err(error)?
-        else {
+        let yaml_error = |source| Error::RulesYaml {
+            path: origin.to_owned(),
+            source,
+        };
+        let file = Document::parse(text, &process_env)
+            .and_then(Document::deserialize::<RulesFile>)
+            .map_err(yaml_error)?;
+        let Some(file) = file else {
             return Ok(Self::default());
         };
         let mut config = Self::default();

@@ -15,7 +15,15 @@ pub enum Error {
         /// Why it could not be read.
         source: std::io::Error,
     },
-    /// The rules file is not valid: bad YAML, an unknown key, an unknown rule ID or a bad value.
+    /// The rules file is not valid YAML, or a key is unknown or of the wrong type.
+    #[error("invalid rules file {path}: {source}")]
+    RulesYaml {
+        /// The rules file (or a label for text given directly).
+        path: String,
+        /// What is wrong, naming the key.
+        source: otel_parity_runtime::YamlError,
+    },
+    /// The rules file names an unknown rule ID or sets a bad value.
     #[error("invalid rules file {path}: {message}")]
     Rules {
         /// The rules file (or a label for text given directly).
@@ -31,7 +39,16 @@ pub enum Error {
         /// Why it could not be read.
         source: std::io::Error,
     },
-    /// The baseline is not a valid otel-parity baseline.
+    /// The baseline is not valid YAML, or a key is unknown or of the wrong type.
+    #[error("invalid baseline {path}: {source}")]
+    BaselineYaml {
+        /// The baseline file (or a label for text given directly).
+        path: String,
+        /// What is wrong, naming the key.
+        source: otel_parity_runtime::YamlError,
+    },
+    /// The baseline is not a valid otel-parity baseline (empty, a newer
+    /// version, an unknown type or kind).
     #[error("invalid baseline {path}: {message}")]
     Baseline {
         /// The baseline file (or a label for text given directly).

@@ -1,14 +1,14 @@
 //! The receiver's YAML config: everything the `receive` flags set, plus the
-//! limits. `${env:VAR}` (and `${env:VAR:-default}`) expand as in the
-//! OpenTelemetry Collector; unknown keys are errors that name the key.
+//! limits. Read with the runtime's config loader (`otel_parity_runtime::config`):
+//! `${env:VAR}` (and `${env:VAR:-default}`) expand as in the OpenTelemetry
+//! Collector; unknown keys are errors that name the key.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
-use serde_yaml_ng::Value;
+use otel_parity_runtime::config::ConfigFile;
+use serde::Deserialize;
 
-use crate::error::Error;
 use crate::fingerprint::{EngineConfig, EnvironmentSource};
 use crate::limits::Limits;
 
@@ -22,9 +22,13 @@ pub struct ReceiverConfig {
     pub environment_from: EnvironmentSource,
     /// Names this receiver in snapshots and pushes (default: host name and pid).
     pub instance_id: Option<String>,
+    /// The OTLP listeners.
     pub otlp: OtlpConfig,
+    /// Periodic snapshot files.
     pub snapshot: SnapshotConfig,
+    /// Pushes to the analyzer.
     pub push: PushConfig,
+    /// Caps per environment and service.
     pub limits: Limits,
 }
 
@@ -32,6 +36,7 @@ pub struct ReceiverConfig {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtlpConfig {
+    /// The gRPC and HTTP listeners.
     pub protocols: Protocols,
 }
 
@@ -39,7 +44,9 @@ pub struct OtlpConfig {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Protocols {
+    /// OTLP/gRPC (4317).
     pub grpc: GrpcConfig,
+    /// OTLP/HTTP (4318).
     pub http: HttpConfig,
 }
 
@@ -47,6 +54,7 @@ pub struct Protocols {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcConfig {
+    /// Listen address, `host:port`.
     pub endpoint: String,
     /// Largest message accepted, after decompression, in MiB.
     pub max_recv_msg_size_mib: usize,
@@ -56,6 +64,7 @@ pub struct GrpcConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
+    /// Listen address, `host:port`.
     pub endpoint: String,
     /// Largest body accepted, before and after decompression, in bytes.
     pub max_request_body_size: usize,
@@ -65,8 +74,10 @@ pub struct HttpConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SnapshotConfig {
+    /// The snapshot file; unset: no snapshots.
     pub path: Option<PathBuf>,
-    #[serde(deserialize_with = "duration")]
+    /// How often the file is rewritten.
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub interval: Duration,
 }
 
@@ -77,12 +88,12 @@ pub struct PushConfig {
     /// The analyzer's push endpoint, e.g. `http://analyzer:4319`; unset: no pushes.
     pub analyzer: Option<String>,
     /// How long a window lasts before it is pushed.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub interval: Duration,
     /// Pushes kept while the analyzer is away; the oldest go first past it.
     pub max_pending_windows: usize,
     /// Connect and request timeout of one push.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub timeout: Duration,
 }
 
@@ -124,46 +135,7 @@ impl Default for SnapshotConfig {
     }
 }
 
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| serde::de::Error::custom(format!("invalid duration {text:?}: {e}")))
-}
-
-impl ReceiverConfig {
-    /// Reads and validates a config file.
-    pub fn load(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, &path.display().to_string(), |name| {
-            std::env::var(name).ok()
-        })
-    }
-
-    /// Parses config text, expanding `${env:VAR}` with `env`; `origin` names
-    /// the source in errors.
-    pub fn parse(
-        text: &str,
-        origin: &str,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, Error> {
-        let error = |message: String| Error::Config {
-            path: origin.to_owned(),
-            message,
-        };
-        let mut value: Value = serde_yaml_ng::from_str(text).map_err(|e| error(e.to_string()))?;
-        if value.is_null() {
-            return Ok(ReceiverConfig::default());
-        }
-        let mut whole = Vec::new();
-        expand_env(&mut value, "", &env, &mut whole).map_err(error)?;
-        let config = deserialize_expanded(value, &whole).map_err(error)?;
-        config.validate().map_err(error)?;
-        Ok(config)
-    }
-
+impl ConfigFile for ReceiverConfig {
     fn validate(&self) -> Result<(), String> {
         if self.otlp.protocols.grpc.max_recv_msg_size_mib == 0 {
             return Err("otlp.protocols.grpc.max_recv_msg_size_mib must be at least 1".into());
@@ -182,7 +154,9 @@ impl ReceiverConfig {
         }
         Ok(())
     }
+}
 
+impl ReceiverConfig {
     /// The engine's part of the config.
     pub fn engine_config(&self) -> EngineConfig {
         EngineConfig {
@@ -205,137 +179,12 @@ pub fn default_instance_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-/// Expands `${env:VAR}` in every string of the document, recording where a
-/// string was exactly one reference (its path, as serde_path_to_error writes
-/// paths) so that a field that needs a number can take the value as YAML.
-fn expand_env(
-    value: &mut Value,
-    path: &str,
-    env: &impl Fn(&str) -> Option<String>,
-    whole: &mut Vec<String>,
-) -> Result<(), String> {
-    match value {
-        Value::String(text) => {
-            if let Some(name) = whole_reference(text) {
-                let (name, default) = split_default(name);
-                *text = env(name).or(default.map(str::to_owned)).unwrap_or_default();
-                whole.push(path.to_owned());
-            } else {
-                *text = expand_text(text, env)?;
-            }
-        }
-        Value::Sequence(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                expand_env(item, &format!("{path}[{i}]"), env, whole)?;
-            }
-        }
-        Value::Mapping(map) => {
-            for (key, item) in map.iter_mut() {
-                let key = key.as_str().unwrap_or("?");
-                let child = if path.is_empty() {
-                    key.to_owned()
-                } else {
-                    format!("{path}.{key}")
-                };
-                expand_env(item, &child, env, whole)?;
-            }
-        }
-        Value::Tagged(tagged) => expand_env(&mut tagged.value, path, env, whole)?,
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-    Ok(())
-}
-
-/// The value at a serde_path_to_error path (`a.b[2].c`), if any.
-fn value_at<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Value> {
-    let mut current = value;
-    for segment in path.split('.') {
-        let (key, indexes) = match segment.find('[') {
-            Some(i) => (&segment[..i], &segment[i..]),
-            None => (segment, ""),
-        };
-        if !key.is_empty() {
-            current = current.as_mapping_mut()?.get_mut(key)?;
-        }
-        for index in indexes.split(['[', ']']).filter(|i| !i.is_empty()) {
-            current = current
-                .as_sequence_mut()?
-                .get_mut(index.parse::<usize>().ok()?)?;
-        }
-    }
-    Some(current)
-}
-
-/// Deserializes the expanded document. An env reference is a string first,
-/// as in the Collector (so `environment: ${env:ENV}` with ENV=2024 is the
-/// string "2024"); where a field refuses the string, the value is read as
-/// YAML instead (so `max_recv_msg_size_mib: ${env:SIZE}` is a number).
-fn deserialize_expanded(mut value: Value, whole: &[String]) -> Result<ReceiverConfig, String> {
-    let mut retyped = Vec::new();
-    loop {
-        match serde_path_to_error::deserialize::<_, ReceiverConfig>(value.clone()) {
-            Ok(config) => return Ok(config),
-            Err(error) => {
-                let path = error.path().to_string();
-                let message = format!("{path}: {}", error.inner());
-                if !whole.contains(&path) || retyped.contains(&path) {
-                    return Err(message);
-                }
-                let Some(field) = value_at(&mut value, &path) else {
-                    return Err(message);
-                };
-                if let Value::String(raw) = field {
-                    *field = serde_yaml_ng::from_str(raw).map_err(|_| message.clone())?;
-                }
-                retyped.push(path);
-            }
-        }
-    }
-}
-
-fn whole_reference(text: &str) -> Option<&str> {
-    let inner = text.strip_prefix("${env:")?.strip_suffix('}')?;
-    (!inner.contains('}') && !inner.contains('$')).then_some(inner)
-}
-
-fn split_default(reference: &str) -> (&str, Option<&str>) {
-    match reference.split_once(":-") {
-        Some((name, default)) => (name, Some(default)),
-        None => (reference, None),
-    }
-}
-
-fn expand_text(text: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('$') {
-        out.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        if let Some(after) = tail.strip_prefix("$$") {
-            out.push('$');
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix("${env:") {
-            let end = after
-                .find('}')
-                .ok_or_else(|| format!("unterminated ${{env:…}} in {text:?}"))?;
-            let (name, default) = split_default(&after[..end]);
-            out.push_str(&env(name).or(default.map(str::to_owned)).unwrap_or_default());
-            rest = &after[end + 1..];
-        } else {
-            out.push('$');
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<ReceiverConfig, Error> {
-        ReceiverConfig::parse(text, "test.yaml", |name| match name {
+    fn parse(text: &str) -> Result<ReceiverConfig, otel_parity_runtime::Error> {
+        otel_parity_runtime::config::parse(text, "test.yaml", &|name| match name {
             "ENVIRONMENT" => Some("staging".into()),
             "YEAR" => Some("2024".into()),
             "SIZE" => Some("16".into()),

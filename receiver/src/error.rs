@@ -1,43 +1,32 @@
 //! The receiver's errors, in its users' terms.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Everything that can stop the receiver or an offline fingerprint.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read config file {path}: {source}")]
-    ConfigRead {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("invalid config {path}: {message}")]
-    Config { path: String, message: String },
-    #[error("cannot listen on {addr} for {what}: {source}")]
-    Bind {
-        what: &'static str,
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("invalid {what} address {value:?}: {reason}")]
-    Address {
-        what: &'static str,
-        value: String,
-        reason: String,
-    },
-    #[error("{what} server failed: {reason}")]
-    Serve { what: &'static str, reason: String },
+    /// The config, a listener or a server failed (see the runtime crate).
+    #[error(transparent)]
+    Runtime(#[from] otel_parity_runtime::Error),
+    /// A snapshot could not be written.
     #[error(transparent)]
     Snapshot(#[from] otel_parity_model::snapshot::SnapshotError),
+    /// An OTLP/JSON input file could not be read.
     #[error("cannot read {path}: {source}")]
     InputRead {
+        /// The input file.
         path: PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
+    /// A line of an OTLP/JSON input file is not an export request.
     #[error("{path}:{line}: {message}")]
     Input {
+        /// The input file.
         path: PathBuf,
+        /// The line, from 1.
         line: usize,
+        /// What is wrong with it.
         message: String,
     },
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use otel_parity_proto::v1 as pb;
 use otel_parity_proto::v1::parity_service_client::ParityServiceClient;
-use tokio::sync::watch;
+use otel_parity_runtime::shutdown::Shutdown;
 use tokio::time::{Instant, MissedTickBehavior};
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint};
@@ -41,12 +41,7 @@ pub struct PushStats {
     pub undelivered: u64,
 }
 
-/// Completes when `stop` turns true (or its sender is gone).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
-}
-
-/// Sends the engine's windows to the analyzer until `stop` turns true.
+/// Sends the engine's windows to the analyzer until it is stopped.
 pub struct Pusher {
     engine: Arc<Fingerprinter>,
     config: PushConfig,
@@ -65,10 +60,10 @@ impl Pusher {
         analyzer: &str,
     ) -> Result<Pusher, Error> {
         let endpoint = Endpoint::from_shared(analyzer.to_owned())
-            .map_err(|e| Error::Address {
+            .map_err(|source| otel_parity_runtime::Error::Address {
                 what: "analyzer",
                 value: analyzer.to_owned(),
-                reason: e.to_string(),
+                source: Box::new(source),
             })?
             .connect_timeout(config.timeout)
             .timeout(config.timeout);
@@ -84,9 +79,9 @@ impl Pusher {
         })
     }
 
-    /// Runs until `stop` is true, then queues the last window and tries to
+    /// Runs until `stop` fires, then queues the last window and tries to
     /// deliver everything for a few seconds.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> PushStats {
+    pub async fn run(mut self, stop: Shutdown) -> PushStats {
         let mut ticker = tokio::time::interval(self.config.interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ticker.tick().await;
@@ -95,7 +90,7 @@ impl Pusher {
         loop {
             tokio::select! {
                 _ = ticker.tick() => self.end_window().await,
-                () = stopped(&mut stop) => break,
+                () = stop.stopped() => break,
                 _ = tokio::time::sleep_until(next_attempt), if !self.queue.is_empty() => {
                     if self.send_next().await {
                         retry = FIRST_RETRY;

@@ -1,12 +1,15 @@
 //! The running receiver: OTLP gRPC and HTTP listeners, periodic snapshots,
 //! and an orderly stop that writes a last snapshot.
 
-use std::future::Future;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use otel_parity_model::snapshot::{self, SnapshotError};
+use otel_parity_runtime::grpc::OtlpStatus;
+use otel_parity_runtime::listen::{bind, served};
+use otel_parity_runtime::shutdown::ShutdownTrigger;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::Fingerprinter;
@@ -15,7 +18,6 @@ use crate::error::Error;
 use crate::otlp::grpc::{Logs, Metrics, OtlpGrpcService, Traces};
 use crate::otlp::http;
 use crate::push_client::Pusher;
-use otel_parity_model::snapshot::{self, SnapshotError};
 
 /// Listeners bound and ready to serve; binding first makes "address in use"
 /// an error before anything starts.
@@ -25,23 +27,6 @@ pub struct Receiver {
     grpc: TcpListener,
     http: TcpListener,
     pusher: Option<Pusher>,
-}
-
-fn parse_addr(what: &'static str, value: &str) -> Result<SocketAddr, Error> {
-    value
-        .parse()
-        .map_err(|e: std::net::AddrParseError| Error::Address {
-            what,
-            value: value.to_owned(),
-            reason: e.to_string(),
-        })
-}
-
-async fn bind(what: &'static str, value: &str) -> Result<TcpListener, Error> {
-    let addr = parse_addr(what, value)?;
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| Error::Bind { what, addr, source })
 }
 
 impl Receiver {
@@ -81,12 +66,9 @@ impl Receiver {
     /// once more after the listeners have stopped.
     pub async fn serve(
         self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: impl IntoFuture<Output = (), IntoFuture: Send> + Send + 'static,
     ) -> Result<(), Error> {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let stopped = |mut rx: watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
+        let listeners = ShutdownTrigger::new();
         let (grpc_addr, http_addr) = self.local_addrs();
         let Receiver {
             config,
@@ -104,16 +86,22 @@ impl Receiver {
             .max_recv_msg_size_mib
             .saturating_mul(1024 * 1024);
         let grpc_server = tonic::transport::Server::builder()
-            .add_service(OtlpGrpcService::<Traces>::new(
+            .add_service(OtlpStatus::new(OtlpGrpcService::<Traces>::new(
                 Arc::clone(&engine),
                 grpc_max,
-            ))
-            .add_service(OtlpGrpcService::<Metrics>::new(
+            )))
+            .add_service(OtlpStatus::new(OtlpGrpcService::<Metrics>::new(
                 Arc::clone(&engine),
                 grpc_max,
-            ))
-            .add_service(OtlpGrpcService::<Logs>::new(Arc::clone(&engine), grpc_max))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), stopped(stop_rx.clone()));
+            )))
+            .add_service(OtlpStatus::new(OtlpGrpcService::<Logs>::new(
+                Arc::clone(&engine),
+                grpc_max,
+            )))
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(grpc),
+                listeners.token().into_future(),
+            );
         let grpc_task = tokio::spawn(grpc_server);
 
         let router = http::router(
@@ -121,20 +109,20 @@ impl Receiver {
             config.otlp.protocols.http.max_request_body_size,
         );
         let http_server =
-            axum::serve(http, router).with_graceful_shutdown(stopped(stop_rx.clone()));
+            axum::serve(http, router).with_graceful_shutdown(listeners.token().into_future());
         let http_task = tokio::spawn(async move { http_server.await });
 
         let snapshot_task = config.snapshot.path.clone().map(|path| {
             let engine = Arc::clone(&engine);
             let interval = config.snapshot.interval;
-            let mut stop = stop_rx.clone();
+            let stop = listeners.token();
             tokio::spawn(async move {
                 let mut ticker = tokio::time::interval(interval);
                 ticker.tick().await;
                 loop {
                     tokio::select! {
                         _ = ticker.tick() => {}
-                        _ = stop.wait_for(|stop| *stop) => return,
+                        () = stop.stopped() => return,
                     }
                     if let Err(error) = write_snapshot(&engine, &path).await {
                         tracing::warn!(%error, "snapshot not written; will retry next interval");
@@ -145,12 +133,12 @@ impl Receiver {
 
         // The pusher stops after the listeners, so the last window it
         // pushes holds every request they accepted.
-        let (stop_pusher, pusher_stopped) = watch::channel(false);
-        let push_task = pusher.map(|pusher| tokio::spawn(pusher.run(pusher_stopped)));
+        let stop_pusher = ShutdownTrigger::new();
+        let push_task = pusher.map(|pusher| tokio::spawn(pusher.run(stop_pusher.token())));
 
         shutdown.await;
         tracing::info!("shutting down: draining requests");
-        let _ = stop_tx.send(true);
+        listeners.trigger();
         let grpc_result = grpc_task.await;
         let http_result = http_task.await;
         if let Some(task) = snapshot_task {
@@ -161,7 +149,7 @@ impl Receiver {
             tracing::info!(path = %path.display(), "final snapshot written");
         }
         if let Some(task) = push_task {
-            let _ = stop_pusher.send(true);
+            stop_pusher.trigger();
             if let Ok(stats) = task.await {
                 tracing::info!(
                     acknowledged = stats.acknowledged,
@@ -170,32 +158,9 @@ impl Receiver {
                 );
             }
         }
-        match grpc_result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                return Err(Error::Serve {
-                    what: "OTLP/gRPC",
-                    reason: e.to_string(),
-                });
-            }
-            Err(e) => {
-                return Err(Error::Serve {
-                    what: "OTLP/gRPC",
-                    reason: e.to_string(),
-                });
-            }
-        }
-        match http_result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Error::Serve {
-                what: "OTLP/HTTP",
-                reason: e.to_string(),
-            }),
-            Err(e) => Err(Error::Serve {
-                what: "OTLP/HTTP",
-                reason: e.to_string(),
-            }),
-        }
+        served("OTLP/gRPC", grpc_result)?;
+        served("OTLP/HTTP", http_result)?;
+        Ok(())
     }
 }
 

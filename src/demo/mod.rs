@@ -1,8 +1,7 @@
 //! `otel-parity demo`: the all-in-one server on its usual ports, fed with
 //! built-in prod and staging traffic through the real OTLP port; prints the
-//! parity report, then keeps serving until Ctrl-C (or stops with `--exit`).
-
-pub mod traffic;
+//! parity report, then keeps serving until Ctrl-C (or stops with `--exit`). The traffic is
+//! the test kit's shop: prod as designed, staging with one planted drift per dimension.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -11,10 +10,11 @@ use std::time::{Duration, Instant};
 use otel_parity_analyzer::config::AnalyzerConfig;
 use otel_parity_receiver::EnvironmentSource;
 use otel_parity_receiver::config::ReceiverConfig;
+use otel_parity_runtime::shutdown::ShutdownTrigger;
+use otel_parity_testkit::shop::{self, Shop};
 
 use crate::CliError;
 use crate::serve::bind_all_in_one;
-use traffic::{Environment, PLANTED_DRIFTS};
 
 /// How the demo runs.
 pub struct DemoOptions {
@@ -63,23 +63,19 @@ pub async fn run(
     let (http, _) = server.analyzer.local_addrs();
     let evaluator = server.analyzer.evaluator();
     let store_probe = evaluator.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.serve(async {
-        let _ = stopped.await;
-    }));
+    let stop = ShutdownTrigger::new();
+    let serving = tokio::spawn(server.serve(stop.token()));
 
-    let grpc = grpc.ok_or_else(|| CliError("OTLP/gRPC port unknown".into()))?;
+    let grpc = grpc.ok_or(CliError::PortUnknown("OTLP/gRPC"))?;
     let endpoint = format!("http://127.0.0.1:{}", grpc.port());
     eprintln!("otel-parity demo: sending prod and staging traffic to {endpoint}");
+    let (prod, staging) = (Shop::prod(), Shop::staging());
     for round in 1..=ROUNDS {
-        for (env, requests) in [
-            (Environment::Prod, PROD_REQUESTS),
-            (Environment::Staging, STAGING_REQUESTS),
-        ] {
-            let batch = traffic::batch(env, requests, requests * round, round);
-            traffic::send(&endpoint, batch)
+        for (env, requests) in [(&prod, PROD_REQUESTS), (&staging, STAGING_REQUESTS)] {
+            let batch = env.batch(requests, requests * round, round);
+            shop::send(&endpoint, batch)
                 .await
-                .map_err(|e| CliError(format!("demo traffic refused: {}", e.message())))?;
+                .map_err(CliError::DemoTraffic)?;
         }
     }
     // Wait until the last windows are pushed and stored.
@@ -90,25 +86,24 @@ pub async fn run(
         let result = tokio::task::spawn_blocking(move || {
             probe.report("prod", "staging", Duration::from_secs(3600))
         })
-        .await
-        .map_err(CliError::from_display)?;
+        .await?;
         match result {
             Ok(report) => break report,
             Err(_) if sent_at.elapsed() < Duration::from_secs(20) => {
                 tokio::time::sleep(PUSH_INTERVAL).await
             }
-            Err(error) => return Err(CliError(format!("no report: {error}"))),
+            Err(error) => return Err(CliError::NoReport(error)),
         }
     };
     let rendered = match options.format.as_str() {
-        "json" => serde_json::to_string_pretty(&report).map_err(CliError::from_display)?,
+        "json" => serde_json::to_string_pretty(&report).map_err(CliError::Render)?,
         "markdown" => report.render_markdown(),
         _ => report.render_text(std::io::stdout().is_terminal()),
     };
     println!("{rendered}");
     if options.format == "text" {
         println!("Planted in staging:");
-        for drift in PLANTED_DRIFTS {
+        for drift in &staging.drifts {
             println!("  - {drift}");
         }
     }
@@ -120,8 +115,8 @@ pub async fn run(
         }
         shutdown.await;
     }
-    let _ = stop.send(());
-    serving.await.map_err(CliError::from_display)??;
+    stop.trigger();
+    serving.await??;
     if options.data_dir.is_none() {
         let _ = std::fs::remove_dir_all(&data_dir);
     }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Expectations, json_at, proto_u64};
+use otel_parity_testkit::e2e::{Expectations, json_at, proto_u64};
 
 /// (name, kind, spans, errors) of each span operation of `service`, sorted.
 fn span_operations(service: &Value) -> Result<Vec<(String, String, u64, u64)>, String> {

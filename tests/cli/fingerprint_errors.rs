@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use otel_parity_testkit::e2e::{Expectations, ScratchDir, json_at, proto_u64};
 use serde_json::{Value, json};
 
 use crate::expect_snapshot::expect_operations;
@@ -11,7 +12,6 @@ use crate::file_exporter::{
     shop_metrics_line,
 };
 use crate::fingerprint_files::{fingerprint, write_lines};
-use crate::support::{Expectations, ScratchDir, json_at, proto_u64};
 use crate::{Run, arg, read_snapshot};
 
 /// Checks a run that must fail: exit 1, one `otel-parity: error:` line on stderr holding every

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use otel_parity_testkit::e2e::{Expectations, ScratchDir, json_at};
 use serde_json::{Value, json};
 
 use crate::expect_snapshot::{MetricShape, expect_metric, expect_operations, expect_received};
@@ -12,7 +13,6 @@ use crate::file_exporter::{
     checkout_traces_line, failed_in, payment_logs_line, payment_metrics_line, payment_traces_line,
     shop_logs_line, shop_metrics_line,
 };
-use crate::support::{Expectations, ScratchDir, json_at};
 use crate::{Run, arg, read_snapshot};
 
 /// Writes `lines` to `dir/name`, each ending in a newline as the file exporter writes them.

@@ -9,11 +9,8 @@
 //! One module per role: the test data (`file_exporter` writes OTLP/JSON lines, `otlp_requests`
 //! builds protobuf requests of a given size), checks of the snapshot (`expect_snapshot`), the
 //! tests of each command (`fingerprint_files`, `fingerprint_errors`, `receive_config`,
-//! `receive_limits`, `snapshots`), and the OTLP clients shared with the `e2e_bad_input` tests
-//! (`grpc`, `http`).
-
-#[path = "../support/mod.rs"]
-mod support;
+//! `receive_limits`, `snapshots`); the raw OTLP clients are the test kit's, shared with the
+//! `e2e_bad_input` tests.
 
 mod expect_snapshot;
 mod file_exporter;
@@ -24,20 +21,12 @@ mod receive_config;
 mod receive_limits;
 mod snapshots;
 
-// The raw OTLP clients of the bad-input tests; this crate uses only part of them.
-#[allow(dead_code)]
-#[path = "../e2e_bad_input/grpc.rs"]
-mod grpc;
-#[allow(dead_code)]
-#[path = "../e2e_bad_input/http.rs"]
-mod http;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use otel_parity_testkit::e2e::run_with_timeout;
 use serde_json::Value;
-use support::run_with_timeout;
 
 /// How long a command that should exit on its own may run (a `receive` that should fail at
 /// startup included).

@@ -3,9 +3,9 @@
 //! chosen span count or of at least a chosen encoded size.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, span};
+use otel_parity_testkit::otlp::{ServiceResource, int, span_id, string, trace_id};
 use prost::Message;
 
 /// The `deployment.environment.name` of these requests.
@@ -21,36 +21,14 @@ pub fn operation_of(service: &str) -> &'static str {
     }
 }
 
-fn attribute(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
-
-fn string(key: &str, value: &str) -> KeyValue {
-    attribute(key, any_value::Value::StringValue(value.to_owned()))
-}
-
-fn int(key: &str, value: i64) -> KeyValue {
-    attribute(key, any_value::Value::IntValue(value))
-}
-
 fn resource(service: &str) -> Resource {
-    Resource {
-        attributes: vec![
-            string("service.namespace", "shop"),
-            string("service.name", service),
-            string("service.version", "2.4.1"),
-            string("service.instance.id", &format!("{service}-0")),
-            string("deployment.environment.name", RESOURCE_ENVIRONMENT),
-            string("telemetry.sdk.name", "opentelemetry"),
-            string("telemetry.sdk.language", "go"),
-            string("telemetry.sdk.version", "1.35.0"),
-        ],
-        ..Default::default()
-    }
+    ServiceResource::new(service)
+        .namespace("shop")
+        .version("2.4.1")
+        .instance(format!("{service}-0"))
+        .environment(RESOURCE_ENVIRONMENT)
+        .sdk("go", "1.35.0")
+        .build()
 }
 
 /// SERVER span `n` of `service` in request `round`.
@@ -59,9 +37,9 @@ fn server_span(service: &str, round: u64, n: u64) -> Span {
     let (method, route) = operation.split_once(' ').unwrap_or(("GET", "/"));
     let start = 1_700_000_000_000_000_000 + round * 60_000_000_000 + n * 1_000_000;
     Span {
-        trace_id: [(round + 1).to_be_bytes(), (n + 1).to_be_bytes()].concat(),
-        span_id: ((round << 40) | (n + 1)).to_be_bytes().to_vec(),
-        parent_span_id: (n + 0x5eed).to_be_bytes().to_vec(),
+        trace_id: trace_id(round + 1, n + 1),
+        span_id: span_id((round << 40) | (n + 1)),
+        parent_span_id: span_id(n + 0x5eed),
         flags: 0x301,
         name: operation.to_owned(),
         kind: span::SpanKind::Server as i32,
@@ -75,7 +53,7 @@ fn server_span(service: &str, round: u64, n: u64) -> Span {
             int("http.response.status_code", 200),
             string("server.address", service),
             int("server.port", 8080),
-            string("client.address", &format!("10.2.{}.{}", n % 200, n % 250)),
+            string("client.address", format!("10.2.{}.{}", n % 200, n % 250)),
             string(
                 "user_agent.original",
                 "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)",

@@ -5,15 +5,15 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use otel_parity_testkit::e2e::{Expectations, ReceiverProcess, ScratchDir, free_port, json_at};
+use otel_parity_testkit::raw::grpc::{grpc_call, grpc_channel, runtime};
+use otel_parity_testkit::raw::http::{PROTOBUF, http_request};
 use prost::Message;
 use serde_json::json;
 use tonic::Code;
 
 use crate::expect_snapshot::expect_operations;
-use crate::grpc::{grpc_call, grpc_channel, runtime};
-use crate::http::{PROTOBUF, http_request};
 use crate::otlp_requests::{checkout_traces_of_at_least, operation_of, shop_traces};
-use crate::support::{Expectations, ReceiverProcess, ScratchDir, free_port, json_at};
 use crate::{Run, arg};
 
 const TRACES_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";

@@ -2,15 +2,15 @@
 //! refuses bodies over 2 MB and tonic messages over 4 MiB unless told otherwise.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use otel_parity_testkit::e2e::{Expectations, ReceiverProcess, ScratchDir, json_at};
+use otel_parity_testkit::raw::grpc::{grpc_call, grpc_channel, runtime};
+use otel_parity_testkit::raw::http::{PROTOBUF, http_request};
 use prost::Message;
 use serde_json::json;
 use tonic::Code;
 
 use crate::expect_snapshot::expect_operations;
-use crate::grpc::{grpc_call, grpc_channel, runtime};
-use crate::http::{PROTOBUF, http_request};
 use crate::otlp_requests::{RESOURCE_ENVIRONMENT, checkout_traces_of_at_least, operation_of};
-use crate::support::{Expectations, ReceiverProcess, ScratchDir, json_at};
 
 const TRACES_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 /// axum's `DefaultBodyLimit`.

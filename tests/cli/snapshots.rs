@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use otel_parity_testkit::e2e::{Expectations, ReceiverProcess, json_at, proto_u64};
+use otel_parity_testkit::raw::http::{PROTOBUF, http_request};
 use serde_json::{Value, json};
 
 use crate::expect_snapshot::expect_operations;
-use crate::http::{PROTOBUF, http_request};
 use crate::otlp_requests::{RESOURCE_ENVIRONMENT, operation_of, shop_traces};
-use crate::support::{Expectations, ReceiverProcess, json_at, proto_u64};
 
 /// How long the test keeps sending while it watches the snapshot file.
 const SENDING: Duration = Duration::from_secs(2);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{ScratchDir, free_port, run_with_timeout};
+use otel_parity_testkit::e2e::{ScratchDir, free_port, run_with_timeout};
 
 #[test]
 fn demo_exit_prints_a_report_with_findings_in_every_dimension() {

@@ -6,8 +6,8 @@ use prost::Message;
 use serde_json::Value;
 use tonic::Code;
 
-use crate::grpc::{grpc_call, grpc_channel, runtime};
 use crate::server::Running;
+use otel_parity_testkit::raw::grpc::{grpc_call, grpc_channel, runtime};
 
 const PUSH: &str = "/parity.v1.ParityService/Push";
 

@@ -1,11 +1,11 @@
-//! `otel-parity demo` and `otel-parity analyze` (the shared `support` processes) seen through
+//! `otel-parity demo` and `otel-parity analyze` (the test kit's processes) seen through
 //! this crate's raw HTTP client.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::http::{HttpResponse, http_request};
-use crate::support::{AnalyzerProcess, DemoProcess, wait_for_port};
+use otel_parity_testkit::e2e::{AnalyzerProcess, DemoProcess, wait_for_port};
+use otel_parity_testkit::raw::http::{HttpResponse, http_request};
 
 /// A running otel-parity process, stopped when dropped.
 pub struct Running {

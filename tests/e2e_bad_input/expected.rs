@@ -2,12 +2,12 @@
 //! receiver writes at SIGTERM against it: exactly the good items, per service and operation,
 //! and the rejected requests, nothing more.
 
+use otel_parity_testkit::e2e::{Expectations, ReceiverProcess, json_at, proto_u64};
 use serde_json::{Value, json};
 
 use crate::logs::records_in;
 use crate::metrics::points_in;
 use crate::signal::Sig;
-use crate::support::{Expectations, ReceiverProcess, json_at, proto_u64};
 use crate::traces::{errors_in, spans_in};
 use crate::{CHECKOUT, ENVIRONMENT, PAYMENT};
 

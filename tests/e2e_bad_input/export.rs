@@ -1,20 +1,20 @@
 //! Exports over OTLP/gRPC and OTLP/HTTP with their expected outcomes: good requests accepted
 //! whole (and recorded in [`Expected`]), bad ones refused with the protocol's own error.
 
+use otel_parity_testkit::e2e::{ReceiverProcess, json_at, proto_u64};
+use otel_parity_testkit::raw::grpc::grpc_call;
+use otel_parity_testkit::raw::http::{HttpResponse, JSON, PROTOBUF, http_request};
 use prost::Message;
 use serde_json::Value;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::expected::Expected;
-use crate::grpc::grpc_call;
-use crate::http::{HttpResponse, JSON, PROTOBUF, http_request};
 use crate::logs::shop_logs;
 use crate::metrics::shop_metrics;
 use crate::otlp_json::traces_json;
 use crate::requests;
 use crate::signal::Sig;
-use crate::support::{ReceiverProcess, json_at, proto_u64};
 use crate::traces::shop_traces;
 
 /// Exports a good request over gRPC and checks that it was accepted whole.

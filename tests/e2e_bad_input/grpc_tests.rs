@@ -1,6 +1,8 @@
 //! Bad OTLP/gRPC requests: malformed or truncated protobuf, oversized messages, gzip bombs and
 //! corrupt compression, broken framing, invalid items, unknown methods.
 
+use otel_parity_testkit::e2e::{ReceiverProcess, ScratchDir};
+use otel_parity_testkit::raw::grpc::{grpc_call, grpc_channel, grpc_frame, grpc_raw_call, runtime};
 use prost::Message;
 use tonic::Code;
 
@@ -11,12 +13,10 @@ use crate::export::{
     grpc_expect_code, grpc_expect_error, grpc_export_good, grpc_good_logs, grpc_good_metrics,
     grpc_good_traces,
 };
-use crate::grpc::{grpc_call, grpc_channel, grpc_frame, grpc_raw_call, runtime};
 use crate::logs::shop_logs;
 use crate::metrics::shop_metrics;
 use crate::requests::{with_invalid_utf8, with_zero_padding};
 use crate::signal::Sig;
-use crate::support::{ReceiverProcess, ScratchDir};
 use crate::traces::{
     errors_in, shop_traces, shop_traces_of_at_least, shop_traces_of_at_most, spans_in,
 };

@@ -1,6 +1,11 @@
 //! Bad OTLP/HTTP requests: wrong content type or encoding, malformed protobuf and JSON,
 //! oversized bodies, gzip bombs and corrupt gzip, invalid items, wrong methods and paths.
 
+use otel_parity_testkit::e2e::{ReceiverProcess, ScratchDir, json_at};
+use otel_parity_testkit::otlp::hex;
+use otel_parity_testkit::raw::http::{
+    INVALID_ARGUMENT, JSON, PROTOBUF, RESOURCE_EXHAUSTED, http_request,
+};
 use prost::Message;
 use serde_json::{Value, json};
 
@@ -9,13 +14,11 @@ use crate::export::{
     assert_http_error, assert_http_json_error, http_export_good, http_good_logs, http_good_metrics,
     http_good_traces, http_good_traces_json, http_post,
 };
-use crate::http::{INVALID_ARGUMENT, JSON, PROTOBUF, RESOURCE_EXHAUSTED, http_request};
 use crate::logs::shop_logs;
 use crate::metrics::shop_metrics;
-use crate::otlp_json::{hex, span_json, traces_json};
+use crate::otlp_json::{span_json, traces_json};
 use crate::requests::{gzip, with_zero_padding};
 use crate::signal::Sig;
-use crate::support::{ReceiverProcess, ScratchDir, json_at};
 use crate::traces::{
     errors_in, shop_traces, shop_traces_of_at_least, shop_traces_of_at_most, spans_in,
 };

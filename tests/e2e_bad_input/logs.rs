@@ -1,10 +1,10 @@
 //! The shop's log export requests: INFO records correlated with traces, and a WARN.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
+use otel_parity_testkit::otlp::{double, scope, string, string_value};
 
-use crate::requests::{EPOCH_NANOS, double_kv, resource, scope, span_id, string_kv, trace_id};
+use crate::requests::{EPOCH_NANOS, resource, span_id, trace_id};
 
 /// One logs export of request `round`: `records` INFO "order placed" records from checkout
 /// (each with a trace id) and one WARN "card declined" from payment.
@@ -16,15 +16,10 @@ pub fn shop_logs(round: u64, records: u64) -> ExportLogsServiceRequest {
             observed_time_unix_nano: time + r * 1_000_000 + 200_000,
             severity_number: SeverityNumber::Info as i32,
             severity_text: "INFO".to_owned(),
-            body: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(format!(
-                    "order {} placed",
-                    round * 1000 + r
-                ))),
-            }),
+            body: Some(string_value(format!("order {} placed", round * 1000 + r))),
             attributes: vec![
-                string_kv("app.order.id", &format!("ord-{}", round * 1000 + r)),
-                double_kv("app.order.total", 42.5 + r as f64),
+                string("app.order.id", format!("ord-{}", round * 1000 + r)),
+                double("app.order.total", 42.5 + r as f64),
             ],
             trace_id: trace_id(round, r),
             span_id: span_id(round, r, 1),
@@ -37,10 +32,8 @@ pub fn shop_logs(round: u64, records: u64) -> ExportLogsServiceRequest {
         observed_time_unix_nano: time + 100_000,
         severity_number: SeverityNumber::Warn as i32,
         severity_text: "WARN".to_owned(),
-        body: Some(AnyValue {
-            value: Some(any_value::Value::StringValue("card declined".to_owned())),
-        }),
-        attributes: vec![string_kv("app.payment.card_brand", "amex")],
+        body: Some(string_value("card declined")),
+        attributes: vec![string("app.payment.card_brand", "amex")],
         ..Default::default()
     }];
     ExportLogsServiceRequest {

@@ -6,18 +6,13 @@
 //! the good items (per service and operation) and the rejected requests, nothing more.
 //!
 //! One module per role: the test data (`requests` and the per-signal `traces`, `metrics`,
-//! `logs`, `otlp_json`), the clients (`grpc`, `http`), exports with their expected outcomes
+//! `logs`, `otlp_json`), exports with their expected outcomes
 //! (`export`), the bookkeeping and final snapshot check (`expected`), and the tests themselves
-//! (`grpc_tests`, `http_tests`).
-
-#[path = "../support/mod.rs"]
-mod support;
+//! (`grpc_tests`, `http_tests`). The raw clients are the test kit's (`raw::grpc`, `raw::http`).
 
 mod expected;
 mod export;
-mod grpc;
 mod grpc_tests;
-mod http;
 mod http_tests;
 mod logs;
 mod metrics;
@@ -28,7 +23,7 @@ mod traces;
 
 use std::path::PathBuf;
 
-use support::{ReceiverProcess, ScratchDir};
+use otel_parity_testkit::e2e::{ReceiverProcess, ScratchDir};
 
 /// The `deployment.environment.name` of all the test telemetry.
 const ENVIRONMENT: &str = "production";

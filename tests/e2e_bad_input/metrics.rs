@@ -5,8 +5,9 @@ use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
     ResourceMetrics, ScopeMetrics, Sum, metric, number_data_point,
 };
+use otel_parity_testkit::otlp::{int, scope, string};
 
-use crate::requests::{EPOCH_NANOS, int_kv, resource, scope, string_kv};
+use crate::requests::{EPOCH_NANOS, resource};
 
 /// Bucket bounds of the request-duration histogram, in seconds (the semantic conventions'
 /// advice).
@@ -27,12 +28,12 @@ pub fn shop_metrics(round: u64, series: u64) -> ExportMetricsServiceRequest {
     let histogram_points = (0..series)
         .map(|i| HistogramDataPoint {
             attributes: vec![
-                string_kv(
+                string(
                     "http.request.method",
                     if i % 2 == 0 { "POST" } else { "GET" },
                 ),
-                string_kv("http.route", routes[(i as usize) % routes.len()]),
-                int_kv(
+                string("http.route", routes[(i as usize) % routes.len()]),
+                int(
                     "http.response.status_code",
                     if i % 5 == 4 { 503 } else { 200 },
                 ),
@@ -64,7 +65,7 @@ pub fn shop_metrics(round: u64, series: u64) -> ExportMetricsServiceRequest {
             unit: "{order}".to_owned(),
             data: Some(metric::Data::Sum(Sum {
                 data_points: vec![NumberDataPoint {
-                    attributes: vec![string_kv("app.order.currency", "USD")],
+                    attributes: vec![string("app.order.currency", "USD")],
                     start_time_unix_nano: EPOCH_NANOS,
                     time_unix_nano: time,
                     value: Some(number_data_point::Value::AsInt(17 + round as i64)),
@@ -81,7 +82,7 @@ pub fn shop_metrics(round: u64, series: u64) -> ExportMetricsServiceRequest {
         unit: "{request}".to_owned(),
         data: Some(metric::Data::Gauge(Gauge {
             data_points: vec![NumberDataPoint {
-                attributes: vec![string_kv("app.payment.processor", "stripe")],
+                attributes: vec![string("app.payment.processor", "stripe")],
                 time_unix_nano: time,
                 value: Some(number_data_point::Value::AsDouble(3.0)),
                 ..Default::default()

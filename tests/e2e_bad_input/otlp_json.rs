@@ -4,12 +4,8 @@
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span;
+use otel_parity_testkit::otlp::hex;
 use serde_json::{Value, json};
-
-/// Lower-case hex, as OTLP/JSON writes trace and span ids.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn any_value_json(value: &AnyValue) -> Value {
     match &value.value {

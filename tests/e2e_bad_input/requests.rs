@@ -5,87 +5,37 @@ use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use otel_parity_testkit::otlp::{self, ServiceResource};
 
 use crate::ENVIRONMENT;
 
 /// First span start of the test data: 2023-11-14T22:13:20Z.
 pub const EPOCH_NANOS: u64 = 1_700_000_000_000_000_000;
 
-/// A string attribute.
-pub fn string_kv(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_owned())),
-        }),
-        ..Default::default()
-    }
-}
-
-/// An int attribute.
-pub fn int_kv(key: &str, value: i64) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(value)),
-        }),
-        ..Default::default()
-    }
-}
-
-/// A double attribute.
-pub fn double_kv(key: &str, value: f64) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::DoubleValue(value)),
-        }),
-        ..Default::default()
-    }
-}
-
 /// The resource of shop service `service` in [`ENVIRONMENT`], as an SDK describes it.
 pub fn resource(service: &str, version: &str, instance: &str) -> Resource {
-    Resource {
-        attributes: vec![
-            string_kv("service.namespace", "shop"),
-            string_kv("service.name", service),
-            string_kv("service.version", version),
-            string_kv("service.instance.id", instance),
-            string_kv("deployment.environment.name", ENVIRONMENT),
-            string_kv("host.name", &format!("{service}-7d9f8b6c4-x2k9q")),
-            string_kv("telemetry.sdk.name", "opentelemetry"),
-            string_kv("telemetry.sdk.language", "rust"),
-            string_kv("telemetry.sdk.version", "0.31.0"),
-        ],
-        ..Default::default()
-    }
-}
-
-/// An instrumentation scope.
-pub fn scope(name: &str, version: &str) -> Option<InstrumentationScope> {
-    Some(InstrumentationScope {
-        name: name.to_owned(),
-        version: version.to_owned(),
-        ..Default::default()
-    })
+    ServiceResource::new(service)
+        .namespace("shop")
+        .version(version)
+        .instance(instance)
+        .environment(ENVIRONMENT)
+        .sdk("rust", "0.31.0")
+        .host(format!("{service}-7d9f8b6c4-x2k9q"))
+        .build()
 }
 
 /// A trace id unique to (round, trace), never all zero.
 pub fn trace_id(round: u64, trace: u64) -> Vec<u8> {
-    let mut id = Vec::with_capacity(16);
-    id.extend_from_slice(&(0x4bf9_2f35_77b3_4da6 ^ round).to_be_bytes());
-    id.extend_from_slice(&(0xa3ce_929d_0e0e_4736_u64.wrapping_add(trace)).to_be_bytes());
-    id
+    otlp::trace_id(
+        0x4bf9_2f35_77b3_4da6 ^ round,
+        0xa3ce_929d_0e0e_4736_u64.wrapping_add(trace),
+    )
 }
 
 /// Span id `n` (0–15) of (round, trace), never all zero.
 pub fn span_id(round: u64, trace: u64, n: u64) -> Vec<u8> {
-    ((round << 48) | (trace << 8) | (n + 1))
-        .to_be_bytes()
-        .to_vec()
+    otlp::span_id((round << 48) | (trace << 8) | (n + 1))
 }
 
 /// Appends an unknown length-delimited field (number 1000) of `len` zero bytes: a request that

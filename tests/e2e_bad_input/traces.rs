@@ -5,11 +5,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status as SpanStatus, span, status,
 };
+use otel_parity_testkit::otlp::{double, int, scope, string};
 use prost::Message;
 
-use crate::requests::{
-    EPOCH_NANOS, double_kv, int_kv, resource, scope, span_id, string_kv, trace_id,
-};
+use crate::requests::{EPOCH_NANOS, resource, span_id, trace_id};
 
 /// Span flags: the W3C sampled bit plus "parent is remote".
 const FLAGS_REMOTE_PARENT: u32 = 0x301;
@@ -52,13 +51,13 @@ pub fn shop_traces(round: u64, traces: u64) -> ExportTraceServiceRequest {
             start_time_unix_nano: start,
             end_time_unix_nano: start + 48_000_000,
             attributes: vec![
-                string_kv("http.request.method", "POST"),
-                string_kv("http.route", "/checkout"),
-                string_kv("url.path", "/checkout"),
-                string_kv("url.scheme", "http"),
-                int_kv("http.response.status_code", status_code),
-                string_kv("user_agent.original", "python-requests/2.32.3"),
-                string_kv("app.user.id", &format!("user-{}", 1000 + t * 7)),
+                string("http.request.method", "POST"),
+                string("http.route", "/checkout"),
+                string("url.path", "/checkout"),
+                string("url.scheme", "http"),
+                int("http.response.status_code", status_code),
+                string("user_agent.original", "python-requests/2.32.3"),
+                string("app.user.id", format!("user-{}", 1000 + t * 7)),
             ],
             status: error_status(),
             ..Default::default()
@@ -74,14 +73,14 @@ pub fn shop_traces(round: u64, traces: u64) -> ExportTraceServiceRequest {
             start_time_unix_nano: start + 1_000_000,
             end_time_unix_nano: start + 9_000_000,
             attributes: vec![
-                int_kv("app.order.items", 1 + (t % 4) as i64),
-                string_kv("app.order.currency", "USD"),
-                double_kv("app.order.total", 19.99 + t as f64),
+                int("app.order.items", 1 + (t % 4) as i64),
+                string("app.order.currency", "USD"),
+                double("app.order.total", 19.99 + t as f64),
             ],
             events: vec![span::Event {
                 time_unix_nano: start + 5_000_000,
                 name: "inventory reserved".to_owned(),
-                attributes: vec![string_kv("app.warehouse", "eu-west-1a")],
+                attributes: vec![string("app.warehouse", "eu-west-1a")],
                 ..Default::default()
             }],
             ..Default::default()
@@ -97,11 +96,11 @@ pub fn shop_traces(round: u64, traces: u64) -> ExportTraceServiceRequest {
             start_time_unix_nano: start + 10_000_000,
             end_time_unix_nano: start + 46_000_000,
             attributes: vec![
-                string_kv("http.request.method", "POST"),
-                string_kv("server.address", "payment"),
-                int_kv("server.port", 8080),
-                string_kv("url.full", "http://payment:8080/charge"),
-                int_kv("http.response.status_code", status_code),
+                string("http.request.method", "POST"),
+                string("server.address", "payment"),
+                int("server.port", 8080),
+                string("url.full", "http://payment:8080/charge"),
+                int("http.response.status_code", status_code),
             ],
             status: error_status(),
             ..Default::default()
@@ -117,10 +116,10 @@ pub fn shop_traces(round: u64, traces: u64) -> ExportTraceServiceRequest {
             start_time_unix_nano: start + 12_000_000,
             end_time_unix_nano: start + 44_000_000,
             attributes: vec![
-                string_kv("http.request.method", "POST"),
-                string_kv("http.route", "/charge"),
-                int_kv("http.response.status_code", status_code),
-                string_kv(
+                string("http.request.method", "POST"),
+                string("http.route", "/charge"),
+                int("http.response.status_code", status_code),
+                string(
                     "app.payment.card_brand",
                     ["visa", "amex", "mastercard"][(t % 3) as usize],
                 ),

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
+use otel_parity_testkit::e2e::{ScratchDir, port_accepts, workspace_root};
 use serde_yaml_ng::Value;
 
 use crate::manifests::{args, containers, kubernetes_objects, object, receiver_sidecar, str_of};
-use crate::processes::{Running, http_get, loopback};
-use crate::support::{ScratchDir, port_accepts, workspace_root};
+use crate::processes::{http_get, loopback, spawn};
 
 /// How long a binary may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -53,7 +53,7 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
 
     let (http, push) = (loopback(), loopback());
-    let mut analyzer = Running::spawn(
+    let mut analyzer = spawn(
         "otel-parity analyze",
         Command::new(env!("CARGO_BIN_EXE_otel-parity"))
             .arg("analyze")
@@ -95,7 +95,7 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
         !receiver_args.iter().any(|a| a.contains("$(")),
         "unexpanded variable in {receiver_args:?}"
     );
-    let mut receiver = Running::spawn(
+    let mut receiver = spawn(
         "otel-parity receive",
         Command::new(env!("CARGO_BIN_EXE_otel-parity")).args(&receiver_args),
         &dir.path().join("receiver.log"),
@@ -109,12 +109,12 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
     assert!(
         receiver_exit.is_some_and(|s| s.success()),
         "receiver exit on SIGTERM: {receiver_exit:?}\n{}",
-        receiver.log_tail()
+        receiver.output_tail()
     );
     assert!(
         analyzer_exit.is_some_and(|s| s.success()),
         "analyzer exit on SIGTERM: {analyzer_exit:?}\n{}",
-        analyzer.log_tail()
+        analyzer.output_tail()
     );
 }
 

@@ -6,13 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use otel_parity_testkit::e2e::{ScratchDir, workspace_root};
 use serde_json::Value;
 
 use crate::processes::Demo;
 use crate::prometheus::prometheus_for;
 use crate::promql::{metric_names, variable_query_metric_names};
 use crate::rules::{all_rules, recording_rule_names};
-use crate::support::{ScratchDir, workspace_root};
 
 /// How long the panels may take to all have data.
 const DATA_TIMEOUT: Duration = Duration::from_secs(40);

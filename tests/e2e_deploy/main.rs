@@ -6,9 +6,6 @@
 //! Needs `promtool` and `prometheus` (Debian package `prometheus`, installed
 //! by scripts/test).
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod containers;
 mod dashboard;
 mod manifests;

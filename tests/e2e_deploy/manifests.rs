@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use crate::support::workspace_root;
+use otel_parity_testkit::e2e::workspace_root;
 
 /// `*.yaml` files of a directory under config/, sorted.
 pub(crate) fn yaml_files(dir: &str) -> Vec<PathBuf> {

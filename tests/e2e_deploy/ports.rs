@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
+use otel_parity_testkit::e2e::workspace_root;
 use serde_yaml_ng::Value;
 
 use crate::manifests::{
     args, containers, documents, flag, kubernetes_objects, object, receiver_sidecar, str_of,
 };
-use crate::support::workspace_root;
 
 /// The port of `host:port`, `scheme://host:port` or `scheme://host:port/…`.
 fn port_of(endpoint: &str) -> u16 {

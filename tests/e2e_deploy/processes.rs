@@ -1,17 +1,15 @@
 //! The processes these tests run: `otel-parity demo` (the shared
-//! `support::DemoProcess`, once it has evaluated), `otel-parity analyze` and
+//! `e2e::DemoProcess`, once it has evaluated), `otel-parity analyze` and
 //! `receive` as the manifests run them, and a real Prometheus; each stopped
 //! (SIGTERM, then SIGKILL) when dropped, also when a test panics, with its
 //! log printed then.
 
-use std::fs;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
-use crate::support::{DemoProcess, free_port, port_accepts, stop_child};
+use otel_parity_testkit::e2e::{ChildOutput, ChildProcess, DemoProcess, free_port, port_accepts};
 
 /// How long a process may take to answer after it was started.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,7 +20,7 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A loopback address on a port that was free a moment ago.
 pub fn loopback() -> SocketAddr {
-    crate::support::loopback(free_port())
+    otel_parity_testkit::e2e::loopback(free_port())
 }
 
 /// GET `url`: the body of a 2xx answer, else what went wrong.
@@ -41,111 +39,12 @@ pub fn http_get(url: &str) -> Result<String, String> {
         .map_err(|e| format!("GET {url}: reading the body: {e}"))
 }
 
-/// A child process with its output in a log file, stopped when dropped.
-pub struct Running {
-    name: String,
-    child: Child,
-    log: PathBuf,
-    exit: Option<ExitStatus>,
-}
-
-impl Running {
-    /// Starts `command` with stdout and stderr appended to `log`.
-    pub fn spawn(name: &str, command: &mut Command, log: &Path) -> Running {
-        let out = fs::File::create(log)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
-        let err = out
-            .try_clone()
-            .unwrap_or_else(|e| panic!("cannot share {}: {e}", log.display()));
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name} ({command:?}): {e}"));
-        Running {
-            name: name.to_owned(),
-            child,
-            log: log.to_owned(),
-            exit: None,
-        }
-    }
-
-    /// The exit status, if the process has exited.
-    pub fn exited(&mut self) -> Option<ExitStatus> {
-        if self.exit.is_none() {
-            self.exit = self.child.try_wait().ok().flatten();
-        }
-        self.exit
-    }
-
-    /// The process's output so far (its last 100 lines).
-    pub fn log_tail(&self) -> String {
-        let text = fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let start = lines.len().saturating_sub(100);
-        format!(
-            "--- {} log ({}) ---\n{}",
-            self.name,
-            self.log.display(),
-            lines[start..].join("\n")
-        )
-    }
-
-    /// Polls `ready` every 100 ms until it holds; panics with the log when the
-    /// process exits first or `timeout` passes.
-    pub fn wait_until(&mut self, timeout: Duration, what: &str, ready: impl Fn() -> bool) {
-        if let Err(failure) = self.wait_for(timeout, what, ready) {
-            panic!("{failure}");
-        }
-    }
-
-    /// Polls `ready` every 100 ms until it holds; an error (with the log) when
-    /// the process exits first or `timeout` passes.
-    pub fn wait_for(
-        &mut self,
-        timeout: Duration,
-        what: &str,
-        ready: impl Fn() -> bool,
-    ) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if ready() {
-                return Ok(());
-            }
-            if let Some(status) = self.exited() {
-                return Err(format!(
-                    "{} exited ({status}) before {what}\n{}",
-                    self.name,
-                    self.log_tail()
-                ));
-            }
-            if Instant::now() >= deadline {
-                return Err(format!(
-                    "{} not {what} within {timeout:?}\n{}",
-                    self.name,
-                    self.log_tail()
-                ));
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// SIGTERM, then waits; SIGKILL after [`STOP_TIMEOUT`]. The exit status,
-    /// or `None` when it had to be killed.
-    pub fn stop(&mut self) -> Option<ExitStatus> {
-        self.exit = stop_child(&mut self.child, STOP_TIMEOUT);
-        self.exit
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.stop();
-        if thread::panicking() {
-            eprintln!("{}", self.log_tail());
-        }
-    }
+/// Starts `command`, called `name`, with stdout and stderr in `log`; stopped (SIGTERM, then
+/// SIGKILL) when dropped.
+pub fn spawn(name: &str, command: &mut Command, log: &Path) -> ChildProcess {
+    ChildProcess::spawn(name, command, ChildOutput::Log(log))
+        .stop_timeout(STOP_TIMEOUT)
+        .stopped_on_drop()
 }
 
 /// `otel-parity demo` serving on free loopback ports after its report: prod
@@ -181,7 +80,7 @@ impl Demo {
 /// with its TSDB in a scratch directory.
 pub struct Prometheus {
     /// Stopped when Prometheus is dropped.
-    _process: Running,
+    _process: ChildProcess,
     pub addr: SocketAddr,
 }
 
@@ -198,7 +97,7 @@ impl Prometheus {
             ))
             .arg(format!("--web.listen-address={addr}"))
             .arg("--log.level=warn");
-        let mut process = Running::spawn("prometheus", &mut command, &dir.join("prometheus.log"));
+        let mut process = spawn("prometheus", &mut command, &dir.join("prometheus.log"));
         let ready = format!("http://{addr}/-/ready");
         process.wait_until(START_TIMEOUT, "ready", || {
             port_accepts(addr) && http_get(&ready).is_ok()

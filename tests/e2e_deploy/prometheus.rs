@@ -8,12 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use otel_parity_testkit::e2e::ScratchDir;
 use serde_json::Value as Json;
 use serde_yaml_ng::Value;
 
 use crate::processes::{Demo, Prometheus};
 use crate::rules::{read_yaml, rule_files};
-use crate::support::ScratchDir;
 
 /// How long the alert may take to fire once Prometheus is up: scrapes and
 /// evaluations run every second and `for:` is shortened to 1 s.

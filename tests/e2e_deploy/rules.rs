@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_yaml_ng::Value;
 
-use crate::support::{run_with_timeout, workspace_root};
+use otel_parity_testkit::e2e::{run_with_timeout, workspace_root};
 
 /// Where every alert's `runbook_url` points, followed by `#<section anchor>`.
 pub const RUNBOOK_URL: &str =

@@ -5,34 +5,22 @@
 //! acknowledged to their OTLP clients must be counted exactly once: nothing lost (unacknowledged
 //! pushes are retried), nothing doubled (retries are idempotent).
 //!
-//! One module per role: the OTLP traffic and its tally (`traffic`), the OTLP senders (`sender`),
-//! reading the analyzer's `/metrics` (`exposition`; the analyzer process is
-//! `support::AnalyzerProcess`), reading the store back (`stored`), and the tests
+//! One module per role: the OTLP senders of the test kit's shop traffic (`sender`), reading the
+//! analyzer's `/metrics` (`exposition`; the analyzer process is the test kit's
+//! `AnalyzerProcess`), reading the store back (`stored`), and the tests
 //! (`receivers_catch_up` with receivers, `mid_write` with a pushing client of the test's own).
-
-#[path = "../support/mod.rs"]
-mod support;
 
 mod exposition;
 mod mid_write;
 mod receivers_catch_up;
 mod sender;
 mod stored;
-mod traffic;
 
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use otel_parity_testkit::e2e::poll_until;
 
 /// Polls `done` every 50 ms until it holds; false if it did not within `timeout`.
-fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
+fn wait_until(timeout: Duration, done: impl FnMut() -> bool) -> bool {
+    poll_until(timeout, Duration::from_millis(50), done)
 }

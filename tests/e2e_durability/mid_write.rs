@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use otel_parity_analyzer::store::Store;
 use otel_parity_proto::v1 as pb;
 use otel_parity_proto::v1::parity_service_client::ParityServiceClient;
+use otel_parity_testkit::e2e::{AnalyzerProcess, AnalyzerSite, ScratchDir, unix_nanos_now};
+use otel_parity_testkit::shop::NAMESPACE;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::exposition::sample;
-use crate::stored::merged;
-use crate::support::{AnalyzerProcess, AnalyzerSite, ScratchDir, unix_nanos_now};
-use crate::traffic::NAMESPACE;
+use crate::stored::{merged, open_store};
 use crate::wait_until;
 
 const ENVIRONMENT: &str = "prod";
@@ -30,7 +30,7 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(30);
 const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Spans of `PlaceOrder` in every push.
 const PLACE_ORDER_SPANS: u64 = 10;
-const CHECKOUT: &str = "opentelemetry-demo/checkout";
+const CHECKOUT: &str = "shop/checkout";
 /// Window length of the pushes.
 const WINDOW_NANOS: u64 = 200_000_000;
 
@@ -262,7 +262,7 @@ fn store_survives_kill_9_mid_write() {
 
     // The analyzer is dead: the store must open (recovering its WAL) and hold every
     // acknowledged push, and nothing else than what was sent.
-    let store = site.open_store();
+    let store = open_store(&site);
     let stored = stored_keys(&store, &ledger.sent);
     drop(store);
     let lost: Vec<&Key> = ledger.acknowledged.difference(&stored).collect();
@@ -311,7 +311,7 @@ fn store_survives_kill_9_mid_write() {
         "(duplicate, stored) pushes counted by the restarted analyzer\n{metrics}"
     );
     analyzer.terminate();
-    let store = site.open_store();
+    let store = open_store(&site);
     let all = stored_keys(&store, &ledger.sent);
     assert_eq!(
         all, ledger.sent,

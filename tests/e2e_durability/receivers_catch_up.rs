@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use otel_parity_testkit::e2e::{
+    AnalyzerProcess, AnalyzerSite, ReceiverProcess, ScratchDir, port_accepts, unix_nanos_now,
+};
 use serde_json::Value;
 
 use crate::exposition::sample;
 use crate::sender::{Control, Phase, Sender};
-use crate::stored::{difference, merged, tally_of};
-use crate::support::{
-    AnalyzerProcess, AnalyzerSite, ReceiverProcess, ScratchDir, port_accepts, unix_nanos_now,
-};
+use crate::stored::{difference, merged, open_store, tally_of};
 use crate::wait_until;
 
 const ENVIRONMENTS: [&str; 2] = ["prod", "staging"];
@@ -174,7 +174,7 @@ fn acknowledged_pushes_survive_kill_9_and_receivers_catch_up() {
         );
     }
 
-    let store = site.open_store();
+    let store = open_store(&site);
     let stored_environments = store
         .environments()
         .unwrap_or_else(|e| panic!("cannot list the stored environments: {e}"));

@@ -1,4 +1,4 @@
-//! Senders: one thread per receiver exporting [`demo_request`]s continuously, alternating
+//! Senders: one thread per receiver exporting the shop's traces continuously, alternating
 //! OTLP/gRPC and OTLP/HTTP (protobuf) as two SDK exporters would, and tallying exactly what the
 //! receiver acknowledged (gRPC OK, HTTP 200, no partial rejection) and in which phase of the
 //! test. Failures are recorded, not retried: a request the receiver did not acknowledge is not
@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::traffic::{Tally, demo_request};
+use otel_parity_testkit::shop::{Shop, Tally};
 
 /// How long one export may take before it counts as failed.
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -126,10 +126,12 @@ fn run(env: &'static str, grpc: &str, http: &str, control: &Control) -> SenderRe
         .into();
     let traces_url = format!("{http}/v1/traces");
     let mut report = SenderReport::default();
+    let shop = Shop::new(env);
     let mut round = 0u64;
     while !control.stop.load(Ordering::SeqCst) {
         let phase = control.phase();
-        let request = demo_request(env, round);
+        // 1 to 4 traces (the shop keeps one request in four), grouped by service.
+        let request = shop.traces_request(4 * (1 + round % 4), round);
         let over_grpc = round.is_multiple_of(2);
         let outcome = if over_grpc {
             runtime

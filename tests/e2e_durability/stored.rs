@@ -5,8 +5,18 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use otel_parity_analyzer::store::{MergedFingerprint, Store};
+use otel_parity_testkit::e2e::AnalyzerSite;
+use otel_parity_testkit::shop::{OperationCount, ServiceCount, Tally};
 
-use crate::traffic::{OperationCount, ServiceCount, Tally};
+/// Opens the store of `site` directly; only while no analyzer runs on it.
+pub fn open_store(site: &AnalyzerSite) -> Store {
+    Store::open(&site.store_path()).unwrap_or_else(|e| {
+        panic!(
+            "the store {} does not open after the analyzer stopped: {e}",
+            site.store_path().display()
+        )
+    })
+}
 
 /// Every push of `env` in the store, merged; panics when there is none.
 pub fn merged(store: &Store, env: &str) -> MergedFingerprint {

@@ -7,7 +7,7 @@ use std::thread;
 
 use serde_json::Value;
 
-use crate::support::{self, AnalyzerProcess, ReceiverProcess, run_with_timeout};
+use otel_parity_testkit::e2e::{self, AnalyzerProcess, ReceiverProcess, run_with_timeout};
 
 /// The analyzer's config: prod is the baseline, evaluated every second over the last hour
 /// (the whole test).
@@ -116,7 +116,7 @@ impl Deployment {
     /// Starts the analyzer, then a receiver per environment pushing to it.
     pub fn start() -> Self {
         // Build (or find) the venv first: on a new machine that takes a while.
-        support::python_venv();
+        e2e::python_venv();
         let analyzer = AnalyzerProcess::start(ANALYZER_CONFIG);
         let push_url = analyzer.push_url();
         let receiver = |environment: &str| {
@@ -231,7 +231,7 @@ impl Deployment {
 /// Runs parity_shop.py with `args` and parses the summary it prints.
 fn run_shop(args: &[String]) -> ShopSummary {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let output = support::run_python(&support::app_path("parity_shop.py"), &args, &[]);
+    let output = e2e::run_python(&e2e::app_path("parity_shop.py"), &args, &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let summary = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(

@@ -5,13 +5,10 @@
 //! The report is read back as a tool would: `otel-parity report --format json` and the HTTP
 //! API's JSON.
 //!
-//! One module per role: the deployment (`support::AnalyzerProcess` and a `support::ReceiverProcess`
+//! One module per role: the deployment (the test kit's `AnalyzerProcess` and a `ReceiverProcess`
 //! per environment) and the shop runs (`deployment`), reading the report JSON (`report`), and the
 //! tests: every planted difference and nothing else (`planted`, issue 3 #1), the ingestion ratio
 //! under sampling (`ingestion`, issue 3 #2).
-
-#[path = "../support/mod.rs"]
-mod support;
 
 mod deployment;
 mod ingestion;

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::support::excerpt;
+use otel_parity_testkit::e2e::excerpt;
 
 /// Severities, worst first, as the report spells them.
 pub const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];

@@ -1,8 +1,9 @@
 //! `--environment` names the environment whatever the resource's `deployment.environment.name`.
 
+use otel_parity_testkit::e2e::{Expectations, json_at};
+
 use crate::run::run_shop;
 use crate::shop::shop_services;
-use crate::support::{Expectations, json_at};
 
 #[test]
 fn environment_flag_overrides_resource_attribute() {

@@ -1,6 +1,7 @@
 //! The shop over OTLP/gRPC and OTLP/HTTP must yield the fingerprint its traffic implies: the
 //! tests, and the expectation over the whole snapshot that calls the per-signal ones.
 
+use otel_parity_testkit::e2e::{Expectations, json_at};
 use serde_json::Value;
 
 use crate::ingestion::expect_ingestion;
@@ -10,7 +11,6 @@ use crate::resource::expect_resource;
 use crate::run::run_shop;
 use crate::sampling::expect_sampling;
 use crate::shop::{REQUESTS, ShopService, shop_services, summary_count};
-use crate::support::{Expectations, json_at};
 use crate::traces::{expect_checkout_spans, expect_frontend_spans, expect_payment_spans};
 
 #[test]

@@ -1,9 +1,9 @@
 //! What a shop service's fingerprint says was ingested from it, per signal.
 
+use otel_parity_testkit::e2e::{Expectations, json_at};
 use serde_json::Value;
 
 use crate::shop::{ShopService, summary_count};
-use crate::support::{Expectations, json_at};
 
 pub fn expect_ingestion(
     expect: &mut Expectations,

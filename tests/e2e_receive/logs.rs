@@ -1,9 +1,9 @@
 //! The log-record shape of a shop service.
 
+use otel_parity_testkit::e2e::{Expectations, json_at};
 use serde_json::Value;
 
 use crate::shop::ShopService;
-use crate::support::{Expectations, json_at};
 
 pub fn expect_logs(expect: &mut Expectations, service: &ShopService, fingerprint: &Value) {
     let s = format!("{} logs", service.key);

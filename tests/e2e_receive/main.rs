@@ -9,9 +9,6 @@
 //! `traces` (with `operations` to read span operations and edges), `metrics`, `logs`,
 //! `sampling` and `ingestion`.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod environment;
 mod fingerprint;
 mod ingestion;

@@ -1,10 +1,10 @@
 //! The metric shapes of the shop's services: the request-duration histogram and the business
 //! counters.
 
+use otel_parity_testkit::e2e::{Expectations, json_at};
 use serde_json::Value;
 
 use crate::shop::{REQUEST_DURATION_BOUNDS, ShopService};
-use crate::support::{Expectations, json_at};
 
 /// `http.server.request.duration`, which every service records once per SERVER span.
 pub fn expect_request_duration(

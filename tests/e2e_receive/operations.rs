@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Expectations, json_at, proto_u64};
+use otel_parity_testkit::e2e::{Expectations, json_at, proto_u64};
 
 /// The service's span operations are exactly `expected` (name, kind), in the documented order:
 /// by name, then kind.

@@ -1,9 +1,9 @@
 //! The resource shape of a shop service.
 
+use otel_parity_testkit::e2e::{Expectations, json_at};
 use serde_json::Value;
 
 use crate::shop::ShopService;
-use crate::support::{Expectations, json_at};
 
 /// The resource shape: allowlisted values, keys, and one instance per service.
 pub fn expect_resource(

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use otel_parity_testkit::e2e::{self, Expectations, ReceiverProcess, json_at, proto_u64};
 use serde_json::Value;
 
 use crate::shop::{ShopService, shop_services};
-use crate::support::{self, Expectations, ReceiverProcess, json_at, proto_u64};
 
 /// How long the periodic snapshot may take to show everything the shop sent.
 const SNAPSHOT_WAIT: Duration = Duration::from_secs(15);
@@ -34,11 +34,11 @@ pub fn run_shop(
     requests: u64,
 ) -> ShopRun {
     // Build (or find) the venv first: on a new machine that takes a while.
-    support::python_venv();
+    e2e::python_venv();
     let mut receiver = ReceiverProcess::start(receiver_args);
     let requests_arg = requests.to_string();
-    let output = support::run_python(
-        &support::app_path("shop.py"),
+    let output = e2e::run_python(
+        &e2e::app_path("shop.py"),
         &[
             "--protocol",
             protocol,
@@ -71,7 +71,7 @@ pub fn run_shop(
         items("traces") >= spans && items("logs") >= logs
     });
 
-    let stop_requested_unix_nano = support::unix_nanos_now();
+    let stop_requested_unix_nano = e2e::unix_nanos_now();
     let exit = receiver.stop();
     let final_snapshot_text = receiver.read_snapshot_text().unwrap_or_else(|| {
         panic!(
@@ -99,7 +99,7 @@ impl ShopRun {
     pub fn diagnostics(&self) -> String {
         format!(
             "--- shop.py summary ---\n{}\n--- shop.py stderr ---\n{}",
-            support::excerpt(&self.summary, 6000),
+            e2e::excerpt(&self.summary, 6000),
             self.python_stderr
         )
     }
@@ -140,7 +140,7 @@ impl ShopRun {
             ),
             None,
         );
-        let unsorted = support::unsorted_snapshot_maps(&self.final_snapshot_text);
+        let unsorted = e2e::unsorted_snapshot_maps(&self.final_snapshot_text);
         expect.check(
             unsorted.is_empty(),
             "final snapshot maps",

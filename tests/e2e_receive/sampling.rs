@@ -1,9 +1,9 @@
 //! Sampling thresholds and the adjusted counts of a shop service.
 
+use otel_parity_testkit::e2e::{Expectations, json_at};
 use serde_json::Value;
 
 use crate::shop::ShopService;
-use crate::support::{Expectations, json_at};
 
 /// Every span carries `ot=th:c` (probability 0.25); requests counted by the request-duration
 /// histogram (cumulative points turned into deltas) match the SERVER spans one to one.

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::json_at;
+use otel_parity_testkit::e2e::json_at;
 
 /// Requests the shop simulates in the fingerprint tests.
 pub const REQUESTS: u64 = 20;

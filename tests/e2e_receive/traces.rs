@@ -1,10 +1,10 @@
 //! Each shop service's span operations, their propagation and the edges between them.
 
+use otel_parity_testkit::e2e::Expectations;
 use serde_json::Value;
 
 use crate::operations::{expect_edges, expect_operations, span_operation};
 use crate::shop::ERROR_EVERY;
-use crate::support::Expectations;
 
 /// The frontend starts every trace: a SERVER span with no incoming context, and the CLIENT
 /// span of its call to checkout.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{ScratchDir, run_with_timeout};
+use otel_parity_testkit::e2e::{ScratchDir, run_with_timeout};
 
 /// Flags for every run: headless, no GPU, no sandbox (CI runs as root), and nothing that
 /// reaches out to the network on its own.

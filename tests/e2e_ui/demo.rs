@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use serde_json::Value;
 
-use crate::http::{HttpResponse, http_request};
-use crate::support::DemoProcess;
+use otel_parity_testkit::e2e::DemoProcess;
+use otel_parity_testkit::raw::http::{HttpResponse, http_request};
 
 /// A running demo whose traffic is all stored: it has printed its report.
 pub struct Demo {

@@ -8,13 +8,6 @@
 //! (`dom`), and the tests: the overview (`overview`), the service page (`service_page`) and the
 //! UI's JSON endpoints through the real binary (`endpoints`).
 
-#[path = "../support/mod.rs"]
-mod support;
-
-#[allow(dead_code)]
-#[path = "../e2e_bad_input/http.rs"]
-mod http;
-
 mod browser;
 mod demo;
 mod dom;

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use super::support::ScratchDir;
 use super::{arg, clean_snapshot, metric, run, snapshot, write_json};
+use otel_parity_testkit::e2e::ScratchDir;
 
 /// Asserts exit 2 with one `otel-parity: error: …` line on stderr that contains `reason`.
 fn expect_bad_input(args: &[&str], reason: &str) {

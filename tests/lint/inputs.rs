@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::support::ScratchDir;
 use super::{arg, clean_snapshot, metric, run, snapshot, write_json};
+use otel_parity_testkit::e2e::ScratchDir;
 
 /// One Collector file-exporter line: an OTLP/JSON metrics export request from service
 /// `shop/<service>` with a cumulative monotonic sum `name` in `unit`, and a histogram of

@@ -3,9 +3,6 @@
 //! an XML parser); and captures made by the real OpenTelemetry Python SDK through
 //! `otel-parity receive`.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod exit_codes;
 mod inputs;
 mod reports;
@@ -15,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use otel_parity_testkit::e2e;
 use serde_json::{Value, json};
 
 /// How long one lint run may take.
@@ -24,7 +22,7 @@ const LINT_TIMEOUT: Duration = Duration::from_secs(60);
 fn lint(args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_otel-parity"));
     command.arg("lint").args(args);
-    support::run_with_timeout(
+    e2e::run_with_timeout(
         &mut command,
         LINT_TIMEOUT,
         &format!("otel-parity lint {}", args.join(" ")),

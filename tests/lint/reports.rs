@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::support::{self, ScratchDir};
 use super::{arg, clean_snapshot, metric, run, snapshot, write_json};
+use otel_parity_testkit::e2e::{self, ScratchDir};
 
 /// A capture with findings at every level and from every family, and its baseline.
 fn findings_fixture(dir: &Path) -> (PathBuf, PathBuf) {
@@ -49,9 +49,9 @@ fn findings_fixture(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// Runs tests/lint/check_reports.py KIND FILE with the venv's Python.
 fn check_report(kind: &str, file: &Path) -> (bool, String) {
-    let python = support::python_venv();
-    let script = support::workspace_root().join("tests/lint/check_reports.py");
-    let output = support::run_with_timeout(
+    let python = e2e::python_venv();
+    let script = e2e::workspace_root().join("tests/lint/check_reports.py");
+    let output = e2e::run_with_timeout(
         Command::new(python).arg(script).arg(kind).arg(file),
         Duration::from_secs(120),
         "check_reports.py",

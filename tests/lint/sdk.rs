@@ -6,18 +6,18 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::support::{self, ReceiverProcess, ScratchDir};
 use super::{arg, run};
+use otel_parity_testkit::e2e::{self, ReceiverProcess, ScratchDir};
 
 /// Runs lint_app.py with `app_args` against a fresh receiver and returns the final snapshot,
 /// copied to `dir/name`.
 fn capture(dir: &Path, name: &str, app_args: &[&str]) -> PathBuf {
-    support::python_venv();
+    e2e::python_venv();
     let mut receiver = ReceiverProcess::start(&["--environment", "ci"]);
     let endpoint = receiver.http_endpoint();
     let mut args = vec!["--endpoint-http", endpoint.as_str(), "--requests", "12"];
     args.extend_from_slice(app_args);
-    support::run_python(&support::app_path("lint_app.py"), &args, &[]);
+    e2e::run_python(&e2e::app_path("lint_app.py"), &args, &[]);
     let exit = receiver.stop();
     assert!(exit.success(), "the receiver did not stop cleanly: {exit}");
     let text = receiver

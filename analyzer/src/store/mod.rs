@@ -220,6 +220,8 @@ pub struct RollupOutcome {
     pub unreadable: u64,
     /// Rollup rows written.
     pub rows: u64,
+    /// Whether the pass took as many pushes as a pass takes: more may wait.
+    pub batch_full: bool,
 }
 
 /// What a retention pass deleted.
@@ -276,6 +278,8 @@ pub(crate) struct EnvironmentTotals {
 pub struct Store {
     backend: Arc<Backend>,
     retention: Retention,
+    /// Woken by every new push, for the roll-up task.
+    pushed: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug)]
@@ -313,6 +317,7 @@ impl Store {
         Ok(Store {
             backend: Arc::new(backend),
             retention,
+            pushed: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -331,10 +336,20 @@ impl Store {
         received_at_unix_nano: u64,
     ) -> Result<Inserted, StoreError> {
         let push = validate(push, received_at_unix_nano)?;
-        match &*self.backend {
+        let inserted = match &*self.backend {
             Backend::Sqlite { writer, .. } => writer.insert(push).await,
             Backend::Postgres(pg) => pg.insert(push).await,
+        }?;
+        if inserted == Inserted::New {
+            self.pushed.notify_one();
         }
+        Ok(inserted)
+    }
+
+    /// Completes when a push is stored by this process (one may have been
+    /// stored since the last call), or after `timeout`.
+    pub async fn wait_for_pushes(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.pushed.notified()).await;
     }
 
     /// Merges up to a batch of pending pushes into their rollups.
@@ -369,7 +384,7 @@ impl Store {
             total.rolled_up += outcome.rolled_up;
             total.unreadable += outcome.unreadable;
             total.rows += outcome.rows;
-            if outcome.rolled_up + outcome.unreadable == 0 {
+            if !outcome.batch_full {
                 return Ok(total);
             }
         }
@@ -384,7 +399,7 @@ impl Store {
         since_unix_nano: u64,
         until_unix_nano: u64,
     ) -> Result<Option<MergedFingerprint>, StoreError> {
-        let now = crate::unix_nanos_now();
+        let now = otel_parity_runtime::time::unix_nanos_now();
         let minutes_kept_from = now.saturating_sub(nanos(self.retention.minute_rollups));
         let plan = RangePlan::new(since_unix_nano, until_unix_nano, minutes_kept_from);
         let (rows, pending) = match &*self.backend {
@@ -505,6 +520,7 @@ fn outcome_of(pass: &RollupPass) -> RollupOutcome {
         rolled_up: pass.consumed.len() as u64 - unreadable,
         unreadable,
         rows: pass.rows.len() as u64,
+        batch_full: pass.consumed.len() >= ROLLUP_BATCH,
     }
 }
 

@@ -3,7 +3,7 @@
 //! - `GET /api/v1/pairs`: the pairs evaluated so far, each with its latest
 //!   evaluation (coverage, composite, findings by severity);
 //! - `GET /api/v1/history?baseline=&candidate=`: the pair's evaluations,
-//!   oldest first (in memory, bounded: [`super::history`]);
+//!   oldest first (in memory, bounded: [`crate::history`]);
 //! - `GET /api/v1/services/{service}?baseline=&candidate=&since=`: the
 //!   service's fingerprint in both environments over `since` (proto3 JSON of
 //!   `parity.v1.ServiceFingerprint`, `null` on the side without the service),
@@ -12,7 +12,6 @@
 //! Bad queries answer 400, unknown pairs, environments or services 404, both
 //! with `{"error": "…"}`.
 
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -23,10 +22,11 @@ use axum::routing::get;
 use otel_parity_proto::v1::ServiceFingerprint;
 use serde::{Deserialize, Serialize};
 
+use super::error::{ApiError, bad_request, json, unavailable};
+use super::state::ApiState;
 use crate::evaluate::CompareError;
 use crate::store::MergedFingerprint;
-use crate::unix_nanos_now;
-use crate::web::http::{ApiError, ApiState, internal, json};
+use otel_parity_runtime::time::unix_nanos_now;
 
 /// The UI's JSON routes.
 pub(super) fn router() -> Router<ApiState> {
@@ -34,10 +34,6 @@ pub(super) fn router() -> Router<ApiState> {
         .route("/api/v1/pairs", get(pairs))
         .route("/api/v1/history", get(history))
         .route("/api/v1/services/{*service}", get(service))
-}
-
-fn bad_request(message: String) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, message)
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
@@ -160,19 +156,13 @@ async fn service(
             .map_err(|e| bad_request(format!("invalid since {text:?}: {e}")))?,
         None => state.default_since,
     };
-    let store = Arc::clone(&state.store);
-    let environments = (baseline.clone(), candidate.clone());
-    let (baseline_fp, candidate_fp) = tokio::task::spawn_blocking(move || {
-        let until = unix_nanos_now();
-        let from = until.saturating_sub(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX));
-        Ok::<_, crate::store::StoreError>((
-            store.fingerprint(&environments.0, from, until)?,
-            store.fingerprint(&environments.1, from, until)?,
-        ))
-    })
-    .await
-    .map_err(internal)?
-    .map_err(internal)?;
+    let until = unix_nanos_now();
+    let from = until.saturating_sub(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX));
+    let (baseline_fp, candidate_fp) = tokio::try_join!(
+        state.store.fingerprint(&baseline, from, until),
+        state.store.fingerprint(&candidate, from, until),
+    )
+    .map_err(unavailable)?;
     let no_data = |environment: &str| {
         let error = CompareError::NoData {
             environment: environment.to_owned(),

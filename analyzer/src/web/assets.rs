@@ -1,11 +1,14 @@
 //! The UI's files, embedded at compile time and served with headers that
 //! keep the browser from running anything but them.
 
+use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
-use crate::web::http::ApiError;
+use super::error::ApiError;
+use super::state::ApiState;
 
 /// One embedded file under `/ui/`.
 struct Asset {
@@ -63,13 +66,21 @@ fn headers(content_type: &'static str) -> [(HeaderName, &'static str); 5] {
     ]
 }
 
+/// The UI's pages and files.
+pub(super) fn router() -> Router<ApiState> {
+    Router::new()
+        .route("/", get(page))
+        .route("/services/{*service}", get(page))
+        .route("/ui/{file}", get(asset))
+}
+
 /// `/` and `/services/…`: the page shell.
-pub(super) async fn page() -> Response {
+async fn page() -> Response {
     (headers("text/html; charset=utf-8"), INDEX_HTML).into_response()
 }
 
 /// `/ui/{file}`: an embedded asset.
-pub(super) async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
     let asset = ASSETS
         .iter()
         .find(|a| a.name == file)

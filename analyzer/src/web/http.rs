@@ -1,8 +1,6 @@
-//! The analyzer's HTTP API on :8080: `/api/v1/…` JSON, `/metrics`,
-//! `/healthz`, `/readyz`, and the web UI ([`crate::web`]) at `/`.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! The analyzer's router on :8080, and the handlers of the report API
+//! (`/api/v1/environments`, `/api/v1/report`, `/api/v1/findings`), `/metrics`,
+//! `/healthz` and `/readyz`.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -11,22 +9,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::evaluate::{CompareError, Evaluator};
-use crate::exposition::AnalyzerMetrics;
-use crate::store::Store;
+use super::error::{ApiError, bad_request, json, unavailable};
+use super::{api, assets};
+use crate::evaluate::CompareError;
 use otel_parity_compare::report::Severity;
 
-/// What the HTTP handlers share.
-#[derive(Clone)]
-pub struct ApiState {
-    pub store: Arc<Store>,
-    pub metrics: Arc<AnalyzerMetrics>,
-    pub evaluator: Arc<Evaluator>,
-    /// The range a report covers when the request does not say.
-    pub default_since: Duration,
-}
+/// The state the router takes (kept in `state`, below the route modules that read it).
+pub use super::state::ApiState;
 
-/// The API routes.
+/// The analyzer's routes: the API, `/metrics`, the health checks and the UI.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/environments", get(environments))
@@ -35,40 +26,13 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
-        .merge(crate::web::ui_routes())
+        .merge(assets::router())
+        .merge(api::router())
         .with_state(state)
 }
 
-/// A JSON error body with its status code.
-pub(crate) struct ApiError(pub(crate) StatusCode, pub(crate) String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.1 });
-        (
-            self.0,
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
-        )
-            .into_response()
-    }
-}
-
-pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
-    ApiError(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-}
-
-pub(crate) fn json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
-    let body = serde_json::to_string_pretty(value).map_err(internal)?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-}
-
 async fn environments(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let store = Arc::clone(&state.store);
-    let environments = tokio::task::spawn_blocking(move || store.environments())
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
+    let environments = state.store.environments().await.map_err(unavailable)?;
     json(&environments)
 }
 
@@ -85,33 +49,23 @@ async fn report(
     State(state): State<ApiState>,
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let missing = |name: &str| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("query parameter {name} is required"),
-        )
-    };
+    let Query(query) = query.map_err(|e| bad_request(e.body_text()))?;
+    let missing = |name: &str| bad_request(format!("query parameter {name} is required"));
     let baseline = query.baseline.ok_or_else(|| missing("baseline"))?;
     let candidate = query.candidate.ok_or_else(|| missing("candidate"))?;
     let since = match &query.since {
-        Some(text) => humantime::parse_duration(text).map_err(|e| {
-            ApiError(
-                StatusCode::BAD_REQUEST,
-                format!("invalid since {text:?}: {e}"),
-            )
-        })?,
+        Some(text) => humantime::parse_duration(text)
+            .map_err(|e| bad_request(format!("invalid since {text:?}: {e}")))?,
         None => state.default_since,
     };
-    let evaluator = Arc::clone(&state.evaluator);
-    let report =
-        tokio::task::spawn_blocking(move || evaluator.report(&baseline, &candidate, since))
-            .await
-            .map_err(internal)?
-            .map_err(|e| match e {
-                CompareError::NoData { .. } => ApiError(StatusCode::NOT_FOUND, e.to_string()),
-                CompareError::Store(error) => internal(error),
-            })?;
+    let report = state
+        .evaluator
+        .report(&baseline, &candidate, since)
+        .await
+        .map_err(|e| match e {
+            CompareError::NoData { .. } => ApiError(StatusCode::NOT_FOUND, e.to_string()),
+            CompareError::Store(error) => unavailable(error),
+        })?;
     match query.format.as_deref().unwrap_or("json") {
         "json" => json(&report),
         "text" => Ok((
@@ -124,10 +78,9 @@ async fn report(
             report.render_markdown(),
         )
             .into_response()),
-        other => Err(ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("unknown format {other:?}: use json, text or markdown"),
-        )),
+        other => Err(bad_request(format!(
+            "unknown format {other:?}: use json, text or markdown"
+        ))),
     }
 }
 
@@ -144,18 +97,13 @@ async fn findings(
     State(state): State<ApiState>,
     query: Result<Query<FindingsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(query) = query.map_err(|e| bad_request(e.body_text()))?;
     let severity = match &query.severity {
         Some(name) => Some(
             Severity::ALL
                 .into_iter()
                 .find(|s| s.as_str() == name)
-                .ok_or_else(|| {
-                    ApiError(
-                        StatusCode::BAD_REQUEST,
-                        format!("unknown severity {name:?}"),
-                    )
-                })?,
+                .ok_or_else(|| bad_request(format!("unknown severity {name:?}")))?,
         ),
         None => None,
     };
@@ -215,16 +163,14 @@ async fn metrics(State(state): State<ApiState>, headers: axum::http::HeaderMap) 
     }
 }
 
+/// Ready while the store takes reads and writes: a replica whose database
+/// is down or whose disk is full is taken out of its Service.
 async fn ready(State(state): State<ApiState>) -> Result<&'static str, ApiError> {
-    let store = Arc::clone(&state.store);
-    tokio::task::spawn_blocking(move || store.push_count())
-        .await
-        .map_err(internal)?
-        .map_err(|e| {
-            ApiError(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("store not ready: {e}"),
-            )
-        })?;
+    state.store.check().await.map_err(|e| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store not ready: {e}"),
+        )
+    })?;
     Ok("ready\n")
 }

@@ -1,24 +1,15 @@
-//! The web UI at `/`: an overview per environment pair (coverage, composite
-//! score and its parts, findings by severity, trend) and a service page that
-//! lays baseline and candidate side by side. Plain HTML, CSS and JavaScript
-//! from `analyzer/ui/`, embedded in the binary, so the UI needs no network
-//! beyond the analyzer itself; the pages read the JSON API, including the
-//! endpoints in [`api`].
+//! The analyzer's HTTP surface on :8080: the `/api/v1/…` JSON API, `/metrics`, `/healthz`,
+//! `/readyz`, and the web UI at `/`: an overview per environment pair (coverage, composite
+//! score and its parts, findings by severity, trend) and a service page that lays baseline and
+//! candidate side by side. The UI is plain HTML, CSS and JavaScript from `analyzer/ui/`,
+//! embedded in the binary, so it needs no network beyond the analyzer itself; its pages read
+//! the JSON API.
+//!
+//! One way down: [`http`] builds the router from the route modules (`api` for the UI's JSON
+//! endpoints, `assets` for its files), which answer through `error` and read `state`.
 
-pub mod api;
+mod api;
 mod assets;
+mod error;
 pub mod http;
-
-use axum::Router;
-use axum::routing::get;
-
-use crate::web::http::ApiState;
-
-/// The UI's pages, assets and JSON endpoints, merged into the API router.
-pub fn ui_routes() -> Router<ApiState> {
-    Router::new()
-        .route("/", get(assets::page))
-        .route("/services/{*service}", get(assets::page))
-        .route("/ui/{file}", get(assets::asset))
-        .merge(api::router())
-}
+mod state;

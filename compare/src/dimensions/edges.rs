@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use otel_parity_proto::v1 as pb;
 
 use super::{Pair, operation_subject, traces::operations, unless_scale};
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A call path the baseline takes and the candidate never does: that
 /// dependency (a cache, a downstream service) is untested there, or traces
@@ -17,7 +17,7 @@ const MISSING_EDGE: Severity = Severity::Medium;
 /// missing (the span-operation finding says so), whose parent service is
 /// absent (the services finding), or whose child's propagation broke (the
 /// context-propagation finding; `broken`).
-pub(super) fn compare(pair: &Pair, broken: &BTreeSet<(String, i32)>, out: &mut Vec<Finding>) {
+pub(super) fn compare(pair: &Pair, broken: &BTreeSet<(String, i32)>, out: &mut Vec<ParityFinding>) {
     let base_ops = operations(pair.baseline);
     let cand_ops = operations(pair.candidate);
     let cand_edges: BTreeSet<EdgeKey> = pair.candidate.edges.iter().map(key).collect();

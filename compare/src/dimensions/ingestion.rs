@@ -15,7 +15,7 @@ use otel_parity_proto::v1 as pb;
 
 use super::Pair;
 use super::missing_traces::FAR_FEWER_RATIO;
-use crate::report::{Dimension, Finding, IngestionRatio, Severity};
+use crate::report::{Dimension, IngestionRatio, ParityFinding, Severity};
 
 /// Volume per request outside the band: costs, quotas and pipeline load in
 /// the candidate do not predict the baseline's, and a chatty or silent code
@@ -74,7 +74,7 @@ pub(super) fn compare(
     pair: &Pair,
     ratios: &BTreeMap<String, IngestionRatio>,
     band: (f64, f64),
-    out: &mut Vec<Finding>,
+    out: &mut Vec<ParityFinding>,
 ) {
     for (signal, r) in ratios {
         let inside = r.ratio >= band.0 && r.ratio <= band.1;

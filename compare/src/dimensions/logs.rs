@@ -1,7 +1,7 @@
 //! Logs: event names, log–trace correlation and the severity mix.
 
 use super::{MIN_EXPECTED, Pair, pct, present_absent, unless_scale};
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A service that logs in the baseline and not at all in the candidate:
 /// every log-based alert and investigation is blind there. Medium like the
@@ -18,7 +18,7 @@ const MISSING_SEVERITY: Severity = Severity::Low;
 /// Severities below this share of the baseline's records are not compared.
 const SEVERITY_MIN_SHARE: f64 = 0.05;
 
-pub(super) fn compare(pair: &Pair, out: &mut Vec<Finding>) {
+pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
     let Some(base) = pair.baseline.logs.as_ref().filter(|l| l.records > 0) else {
         return;
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use otel_parity_proto::v1 as pb;
 
 use super::{Pair, dominant, present_absent, unless_scale};
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// Dashboards, alerts and SLOs query metrics by name: a baseline metric the
 /// candidate lacks means they cannot be exercised there.
@@ -40,7 +40,7 @@ const EXPLOSION_RATIO: f64 = 10.0;
 /// … and only past this many series, so that 1 → 12 series is not one.
 const EXPLOSION_MIN_SERIES: f64 = 50.0;
 
-pub(super) fn compare(pair: &Pair, out: &mut Vec<Finding>) {
+pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
     let base_points: u64 = pair.baseline.metrics.values().map(|m| m.data_points).sum();
     let cand_points: u64 = pair.candidate.metrics.values().map(|m| m.data_points).sum();
     for (name, base) in &pair.baseline.metrics {
@@ -88,7 +88,7 @@ fn definitions(
     name: &str,
     base: &pb::MetricShape,
     cand: &pb::MetricShape,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<ParityFinding>,
 ) {
     let mut differs = |severity, what: &str, b: String, c: String| {
         let message = pair.both(what, &b, &c);
@@ -137,7 +137,7 @@ fn label_keys(
     name: &str,
     base: &pb::MetricShape,
     cand: &pb::MetricShape,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<ParityFinding>,
 ) {
     for (key, shape) in &base.attribute_keys {
         if cand.attribute_keys.contains_key(key) {
@@ -196,7 +196,7 @@ fn cardinality(
     name: &str,
     base: &pb::MetricShape,
     cand: &pb::MetricShape,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<ParityFinding>,
 ) {
     let (Some(b), Some(c)) = (estimate(&base.series), estimate(&cand.series)) else {
         return;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Pair, span_count};
-use crate::report::{Dimension, Finding, IngestionRatio, Severity};
+use crate::report::{Dimension, IngestionRatio, ParityFinding, Severity};
 
 /// Traces are how a staging test is debugged and how latency regressions are
 /// caught before prod; a service whose tracing silently stopped (broken
@@ -21,7 +21,7 @@ pub(super) const FAR_FEWER_RATIO: f64 = 0.1;
 pub(super) fn compare(
     pair: &Pair,
     ratios: &BTreeMap<String, IngestionRatio>,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<ParityFinding>,
 ) -> bool {
     let base_spans = span_count(pair.baseline);
     if base_spans == 0 {

@@ -1,6 +1,6 @@
-//! The comparison of DESIGN.md: a candidate environment (e.g. staging)
-//! against a baseline (e.g. prod), dimension by dimension, into findings and
-//! scores.
+//! The comparison (`docs/architecture.md`): a candidate environment (e.g.
+//! staging) against a baseline (e.g. prod), dimension by dimension, into
+//! findings and scores.
 //!
 //! Principle: environments differ in *scale* — fewer instances, less traffic,
 //! other hosts — and that is not a finding above info. So the comparison
@@ -58,7 +58,7 @@ use otel_parity_proto::v1 as pb;
 
 use crate::accepted::{AcceptedDifference, apply_accepted};
 use crate::date::Date;
-use crate::report::{Dimension, Finding, Report, Severity, Status};
+use crate::report::{Dimension, ParityFinding, Report, Severity, Status};
 
 /// How to compare: the ingestion band, the day acceptances are judged on,
 /// and the accepted differences.
@@ -169,7 +169,7 @@ impl Pair<'_> {
         subject: impl Into<String>,
         sides: (String, String),
         message: impl Into<String>,
-    ) -> Finding {
+    ) -> ParityFinding {
         new_finding(self.service, dimension, severity, subject, sides, message)
     }
 
@@ -202,8 +202,8 @@ fn new_finding(
     subject: impl Into<String>,
     (baseline, candidate): (String, String),
     message: impl Into<String>,
-) -> Finding {
-    Finding {
+) -> ParityFinding {
+    ParityFinding {
         dimension,
         service: service.to_owned(),
         subject: subject.into(),

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use otel_parity_proto::v1 as pb;
 
 use super::{MIN_EXPECTED, Pair, is_entry_kind, operation_subject, pct};
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// Broken propagation splits every distributed trace through the service in
 /// two: end-to-end latency, service maps and root-cause navigation all stop
@@ -20,7 +20,7 @@ const CANDIDATE_ROOT_SHARE: f64 = 0.5;
 
 /// Records propagation findings; returns the (name, kind) of operations whose
 /// propagation broke, whose missing edges are then not reported again.
-pub(super) fn compare(pair: &Pair, out: &mut Vec<Finding>) -> BTreeSet<(String, i32)> {
+pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) -> BTreeSet<(String, i32)> {
     let mut broken = BTreeSet::new();
     let cand_ops = super::traces::operations(pair.candidate);
     for base in &pair.baseline.span_operations {

@@ -4,7 +4,7 @@
 use otel_parity_proto::v1 as pb;
 
 use super::{Pair, pct, span_count};
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// Another sampling probability changes which traces exist: a rare error
 /// path sampled in one environment may never be in the other's traces.
@@ -27,7 +27,7 @@ const INFERRED_RATE_FACTOR: f64 = 2.0;
 
 /// `traces_collapsed`: a missing-traces finding already explains a lower
 /// inferred rate.
-pub(super) fn compare(pair: &Pair, traces_collapsed: bool, out: &mut Vec<Finding>) {
+pub(super) fn compare(pair: &Pair, traces_collapsed: bool, out: &mut Vec<ParityFinding>) {
     if span_count(pair.baseline) == 0 || span_count(pair.candidate) == 0 {
         return;
     }

@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 use otel_parity_proto::v1 as pb;
 
 use super::traces::{operation_coverage, operations};
-use crate::report::{Dimension, Finding, IngestionRatio, Scores, ServiceScores};
+use crate::report::{Dimension, IngestionRatio, ParityFinding, Scores, ServiceScores};
 
 pub(super) fn score(
     baseline: &pb::EnvironmentFingerprint,
     candidate: &pb::EnvironmentFingerprint,
-    findings: &[Finding],
+    findings: &[ParityFinding],
     mut ingestion: BTreeMap<String, BTreeMap<String, IngestionRatio>>,
 ) -> Scores {
     let mut with_metrics = 0usize;

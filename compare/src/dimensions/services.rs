@@ -3,7 +3,7 @@
 use otel_parity_proto::v1 as pb;
 
 use super::{Environments, new_finding, present_absent};
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A baseline service that the candidate lacks cannot be tested there at
 /// all: every dashboard, alert and trace of it is unverified. High, not
@@ -16,7 +16,7 @@ const MISSING_SERVICE: Severity = Severity::High;
 /// the baseline: info.
 const CANDIDATE_ONLY_SERVICE: Severity = Severity::Info;
 
-pub(super) fn compare(envs: &Environments, out: &mut Vec<Finding>) {
+pub(super) fn compare(envs: &Environments, out: &mut Vec<ParityFinding>) {
     let overflowed = envs.candidate.overflow.as_ref().map_or(0, |o| o.services);
     for (key, service) in &envs.baseline.services {
         if envs.candidate.services.contains_key(key) {

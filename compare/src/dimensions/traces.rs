@@ -7,7 +7,7 @@ use otel_parity_proto::v1 as pb;
 use super::{
     Pair, is_entry_kind, kind_name, operation_subject, present_absent, span_count, unless_scale,
 };
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A SERVER or CONSUMER operation is an entry point: an endpoint or a queue
 /// the candidate never serves means that path is untested there.
@@ -36,7 +36,7 @@ pub(super) fn operations(
         .collect()
 }
 
-pub(super) fn compare(pair: &Pair, out: &mut Vec<Finding>) {
+pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
     let base_total = span_count(pair.baseline);
     let cand_total = span_count(pair.candidate);
     if cand_total == 0 {
@@ -105,7 +105,7 @@ fn attribute_keys(
     pair: &Pair,
     base: &pb::SpanOperation,
     cand: &pb::SpanOperation,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<ParityFinding>,
 ) {
     for (key, count) in &base.attribute_keys {
         if cand.attribute_keys.contains_key(key) {

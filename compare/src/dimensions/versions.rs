@@ -4,7 +4,7 @@
 use otel_parity_proto::v1 as pb;
 
 use super::{Pair, dominant, unless_scale};
-use crate::report::{Dimension, Finding, Severity};
+use crate::report::{Dimension, ParityFinding, Severity};
 
 /// Allowlisted resource keys compared, with the severity of a difference.
 ///
@@ -32,7 +32,7 @@ const RESOURCE_KEYS: [(&str, Severity); 8] = [
 const SCOPE_MISSING: Severity = Severity::Low;
 const SCOPE_VERSION_DIFFERS: Severity = Severity::Low;
 
-pub(super) fn compare(pair: &Pair, out: &mut Vec<Finding>) {
+pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
     let empty = pb::ResourceShape::default();
     let base = pair.baseline.resource.as_ref().unwrap_or(&empty);
     let cand = pair.candidate.resource.as_ref().unwrap_or(&empty);
@@ -54,7 +54,12 @@ pub(super) fn compare(pair: &Pair, out: &mut Vec<Finding>) {
     scopes(pair, base, cand, out);
 }
 
-fn scopes(pair: &Pair, base: &pb::ResourceShape, cand: &pb::ResourceShape, out: &mut Vec<Finding>) {
+fn scopes(
+    pair: &Pair,
+    base: &pb::ResourceShape,
+    cand: &pb::ResourceShape,
+    out: &mut Vec<ParityFinding>,
+) {
     let base_total: u64 = base.scopes.values().map(|s| s.count).sum();
     let cand_total: u64 = cand.scopes.values().map(|s| s.count).sum();
     for (name, scope) in &base.scopes {

@@ -211,8 +211,12 @@ impl Baseline {
             path: origin.to_owned(),
             message,
         };
+        // A baseline is data, not config: `${env:…}` in it is just text.
         let baseline = otel_parity_runtime::yaml::from_yaml::<Baseline>(text)
-            .map_err(error)?
+            .map_err(|source| Error::BaselineYaml {
+                path: origin.to_owned(),
+                source,
+            })?
             .ok_or_else(|| error("the file is empty; write one with --write-baseline".into()))?;
         baseline.validate().map_err(error)?;
         Ok(baseline)

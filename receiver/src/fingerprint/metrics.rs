@@ -9,10 +9,8 @@ use otel_parity_proto::v1 as pb;
 use parking_lot::Mutex;
 
 use super::attributes::{key_hash, key_value, pair_hash, set_hash, value_hash};
-use super::service::ServiceState;
 use super::table::{CappedTable, CountTable, named};
 use super::{IngestOutcome, children};
-use crate::Signal;
 use crate::limits::Limits;
 use crate::otlp::schema::field;
 use crate::wire::{self, Value};
@@ -231,157 +229,140 @@ fn attributes_field(kind: usize) -> u32 {
     }
 }
 
-/// Data points in one ResourceMetrics block (for blocks over the cap).
-pub fn count_points(block: &[u8]) -> u64 {
-    children(block, field::resource_block::SCOPES)
-        .flat_map(|scope| children(scope, field::scope_block::ITEMS))
-        .map(|metric| match MetricView::read(metric).data {
-            Some((_, data)) => children(data, field::metric_data::DATA_POINTS).count() as u64,
-            None => 0,
-        })
-        .sum()
-}
-
-/// Fingerprints the metrics of one ResourceMetrics block into `svc`.
-pub fn observe_block(
-    svc: &mut ServiceState,
-    instance_hash: u64,
-    block: &[u8],
-    limits: &Limits,
-    outcome: &mut IngestOutcome,
-) {
-    for scope_block in children(block, field::resource_block::SCOPES) {
-        svc.resource
-            .observe_scope(scope_block, limits, &mut svc.overflow);
-        for metric in children(scope_block, field::scope_block::ITEMS) {
-            observe_metric(svc, instance_hash, metric, limits, outcome);
-        }
+/// Data points in one Metric (for blocks over a cap).
+pub fn points_in(metric: &[u8]) -> u64 {
+    match MetricView::read(metric).data {
+        Some((_, data)) => children(data, field::metric_data::DATA_POINTS).count() as u64,
+        None => 0,
     }
 }
 
-fn observe_metric(
-    svc: &mut ServiceState,
-    instance_hash: u64,
-    metric: &[u8],
-    limits: &Limits,
-    outcome: &mut IngestOutcome,
-) {
-    let view = MetricView::read(metric);
-    let (kind, data) = view.data.unwrap_or((0, &[]));
-    let mut temporality = 0;
-    let mut monotonic = None;
-    let mut points = 0u64;
-    for (number, value) in wire::fields(data).filter_map(Result::ok) {
-        match number {
-            field::metric_data::DATA_POINTS => points += 1,
-            field::metric_data::TEMPORALITY if kind != 0 && kind != 4 => {
-                temporality = value.as_u64()
-            }
-            field::metric_data::IS_MONOTONIC if kind == 1 => monotonic = Some(value.as_u64() != 0),
-            _ => {}
-        }
-    }
-    outcome.accepted += points;
-    svc.ingestion_mut(Signal::Metrics).items += points;
-
-    let ServiceState {
-        metrics, overflow, ..
-    } = svc;
-    let Some(shape) = metrics.shapes.get_or_insert(view.name, limits.max_metrics) else {
-        overflow.metric_names += points;
-        return;
-    };
-    if view.data.is_none() {
-        return;
-    }
-    shape.points += points;
-    shape.types[kind] += points;
-    if !shape.units.add(view.unit, points, limits.max_units) {
-        overflow.units += points;
-    }
-    if kind != 0 && kind != 4 {
-        shape.temporalities[(temporality as usize).min(2)] += points;
-    }
-    match monotonic {
-        Some(true) => shape.monotonic += points,
-        Some(false) => shape.non_monotonic += points,
-        None if kind == 1 => shape.non_monotonic += points,
-        None => {}
-    }
-    let request_metric = if kind == HISTOGRAM {
-        REQUEST_DURATION_METRICS
-            .iter()
-            .position(|m| m.as_bytes() == view.name)
-    } else {
-        None
-    };
-    let attributes = attributes_field(kind);
-    // Locked once per request-duration metric, not per point.
-    let cumulative = Arc::clone(&metrics.cumulative);
-    let mut cumulative = request_metric.map(|_| cumulative.0.lock());
-    for point in children(data, field::metric_data::DATA_POINTS) {
-        let mut pairs = 0u64;
-        let mut start_time = 0;
-        let mut count = 0;
-        metrics.bounds.clear();
-        for (number, value) in wire::fields(point).filter_map(Result::ok) {
-            if number == attributes {
-                let (key, value) = key_value(value.as_bytes());
-                let value_hash = value_hash(value);
-                let key_hash =
-                    match shape
-                        .keys
-                        .get_or_insert_with(key, limits.max_attribute_keys, || KeyState {
-                            count: 0,
-                            hash: key_hash(key),
-                            values: DistinctCount::new(VALUES_LG_K),
-                        }) {
-                        Some(k) => {
-                            k.count += 1;
-                            k.values.insert(value_hash);
-                            k.hash
-                        }
-                        None => {
-                            overflow.attribute_keys += 1;
-                            key_hash(key)
-                        }
-                    };
-                pairs = pairs.wrapping_add(pair_hash(key_hash, value_hash));
-                continue;
-            }
-            if kind != HISTOGRAM {
-                continue;
-            }
-            match (number, value) {
-                (field::point::EXPLICIT_BOUNDS, Value::Bytes(packed)) => metrics.bounds.extend(
-                    packed
-                        .chunks_exact(8)
-                        .filter_map(|c| c.try_into().ok())
-                        .map(|c: [u8; 8]| f64::from_le_bytes(c)),
-                ),
-                (field::point::EXPLICIT_BOUNDS, Value::Fixed64(bits)) => {
-                    metrics.bounds.push(f64::from_bits(bits))
+impl MetricsState {
+    /// Fingerprints one Metric and its data points; `instance_hash` tells
+    /// apart the cumulative request counts of the service's instances.
+    pub fn observe_metric(
+        &mut self,
+        metric: &[u8],
+        instance_hash: u64,
+        limits: &Limits,
+        overflow: &mut pb::Overflow,
+        outcome: &mut IngestOutcome,
+    ) {
+        let view = MetricView::read(metric);
+        let (kind, data) = view.data.unwrap_or((0, &[]));
+        let mut temporality = 0;
+        let mut monotonic = None;
+        let mut points = 0u64;
+        for (number, value) in wire::fields(data).filter_map(Result::ok) {
+            match number {
+                field::metric_data::DATA_POINTS => points += 1,
+                field::metric_data::TEMPORALITY if kind != 0 && kind != 4 => {
+                    temporality = value.as_u64()
                 }
-                (field::point::START_TIME, v) => start_time = v.as_u64(),
-                (field::point::COUNT, v) => count = v.as_u64(),
+                field::metric_data::IS_MONOTONIC if kind == 1 => {
+                    monotonic = Some(value.as_u64() != 0)
+                }
                 _ => {}
             }
         }
-        let series = set_hash(pairs);
-        shape.series.insert(series);
-        if kind == HISTOGRAM {
-            observe_layout(shape, &metrics.bounds, limits, overflow);
+        outcome.accepted += points;
+
+        let Some(shape) = self.shapes.get_or_insert(view.name, limits.max_metrics) else {
+            overflow.metric_names += points;
+            return;
+        };
+        if view.data.is_none() {
+            return;
         }
-        if let (Some(index), Some(cumulative)) = (request_metric, cumulative.as_mut()) {
-            let requests = match temporality {
-                DELTA => count,
-                CUMULATIVE => {
-                    let key = pair_hash(instance_hash ^ index as u64, series);
-                    cumulative_delta(cumulative, key, start_time, count, limits, overflow)
+        shape.points += points;
+        shape.types[kind] += points;
+        if !shape.units.add(view.unit, points, limits.max_units) {
+            overflow.units += points;
+        }
+        if kind != 0 && kind != 4 {
+            shape.temporalities[(temporality as usize).min(2)] += points;
+        }
+        match monotonic {
+            Some(true) => shape.monotonic += points,
+            Some(false) => shape.non_monotonic += points,
+            None if kind == 1 => shape.non_monotonic += points,
+            None => {}
+        }
+        let request_metric = if kind == HISTOGRAM {
+            REQUEST_DURATION_METRICS
+                .iter()
+                .position(|m| m.as_bytes() == view.name)
+        } else {
+            None
+        };
+        let attributes = attributes_field(kind);
+        // Locked once per request-duration metric, not per point.
+        let cumulative = Arc::clone(&self.cumulative);
+        let mut cumulative = request_metric.map(|_| cumulative.0.lock());
+        for point in children(data, field::metric_data::DATA_POINTS) {
+            let mut pairs = 0u64;
+            let mut start_time = 0;
+            let mut count = 0;
+            self.bounds.clear();
+            for (number, value) in wire::fields(point).filter_map(Result::ok) {
+                if number == attributes {
+                    let (key, value) = key_value(value.as_bytes());
+                    let value_hash = value_hash(value);
+                    let key_hash =
+                        match shape
+                            .keys
+                            .get_or_insert_with(key, limits.max_attribute_keys, || KeyState {
+                                count: 0,
+                                hash: key_hash(key),
+                                values: DistinctCount::new(VALUES_LG_K),
+                            }) {
+                            Some(k) => {
+                                k.count += 1;
+                                k.values.insert(value_hash);
+                                k.hash
+                            }
+                            None => {
+                                overflow.attribute_keys += 1;
+                                key_hash(key)
+                            }
+                        };
+                    pairs = pairs.wrapping_add(pair_hash(key_hash, value_hash));
+                    continue;
                 }
-                _ => 0,
-            };
-            metrics.request_counts[index] += requests;
+                if kind != HISTOGRAM {
+                    continue;
+                }
+                match (number, value) {
+                    (field::point::EXPLICIT_BOUNDS, Value::Bytes(packed)) => self.bounds.extend(
+                        packed
+                            .chunks_exact(8)
+                            .filter_map(|c| c.try_into().ok())
+                            .map(|c: [u8; 8]| f64::from_le_bytes(c)),
+                    ),
+                    (field::point::EXPLICIT_BOUNDS, Value::Fixed64(bits)) => {
+                        self.bounds.push(f64::from_bits(bits))
+                    }
+                    (field::point::START_TIME, v) => start_time = v.as_u64(),
+                    (field::point::COUNT, v) => count = v.as_u64(),
+                    _ => {}
+                }
+            }
+            let series = set_hash(pairs);
+            shape.series.insert(series);
+            if kind == HISTOGRAM {
+                observe_layout(shape, &self.bounds, limits, overflow);
+            }
+            if let (Some(index), Some(cumulative)) = (request_metric, cumulative.as_mut()) {
+                let requests = match temporality {
+                    DELTA => count,
+                    CUMULATIVE => {
+                        let key = pair_hash(instance_hash ^ index as u64, series);
+                        cumulative_delta(cumulative, key, start_time, count, limits, overflow)
+                    }
+                    _ => 0,
+                };
+                self.request_counts[index] += requests;
+            }
         }
     }
 }

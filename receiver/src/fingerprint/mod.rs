@@ -21,10 +21,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hashbrown::HashMap;
 use otel_parity_proto::v1 as pb;
+use otel_parity_runtime::time::unix_nanos_now;
 use parking_lot::RwLock;
 use serde::Deserialize;
 
@@ -59,7 +60,9 @@ pub enum EnvironmentSource {
 pub struct EngineConfig {
     /// Environment from config (`environment:` or `--environment`).
     pub environment: Option<String>,
+    /// Whether the configured environment or the resource's wins.
     pub environment_from: EnvironmentSource,
+    /// Caps on what the engine keeps; beyond them items go to overflow.
     pub limits: Limits,
     /// Identifies this receiver in snapshots and pushes.
     pub instance: String,
@@ -92,6 +95,7 @@ impl IngestOutcome {
 pub struct MalformedRequest {
     /// The OTLP message type, e.g. ExportTraceServiceRequest.
     pub message: &'static str,
+    /// What is wrong with its bytes.
     pub source: WireError,
 }
 
@@ -122,7 +126,7 @@ struct Window {
 impl Window {
     fn starting_now() -> Self {
         Window {
-            start_unix_nano: now_unix_nano(),
+            start_unix_nano: unix_nanos_now(),
             environments: HashMap::new(),
             overflow: AtomicU64::new(0),
         }
@@ -152,12 +156,6 @@ pub(crate) fn children(message: &[u8], number: u32) -> impl Iterator<Item = &[u8
         .filter_map(Result::ok)
         .filter(move |(n, _)| *n == number)
         .map(|(_, v)| v.as_bytes())
-}
-
-fn now_unix_nano() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl Fingerprinter {
@@ -266,17 +264,11 @@ impl Fingerprinter {
                 let mut svc = service.lock();
                 svc.begin_block(signal, request_id, &view, block.len(), limits);
                 match signal {
-                    Signal::Traces => {
-                        traces::observe_block(&mut svc, slot, block, limits, spans, outcome)
+                    Signal::Traces => svc.observe_spans(block, slot, limits, spans, outcome),
+                    Signal::Metrics => {
+                        svc.observe_metrics(block, view.instance_hash.unwrap_or(0), limits, outcome)
                     }
-                    Signal::Metrics => metrics::observe_block(
-                        &mut svc,
-                        view.instance_hash.unwrap_or(0),
-                        block,
-                        limits,
-                        outcome,
-                    ),
-                    Signal::Logs => logs::observe_block(&mut svc, block, limits, outcome),
+                    Signal::Logs => svc.observe_logs(block, limits, outcome),
                 }
             }
             env.observe_spans(spans, limits);
@@ -378,7 +370,7 @@ impl Fingerprinter {
         pb::Snapshot {
             receiver_instance: self.config.instance.clone(),
             window_start_unix_nano: window.start_unix_nano,
-            window_end_unix_nano: now_unix_nano(),
+            window_end_unix_nano: unix_nanos_now(),
             environments,
             received,
             overflow: Some(pb::Overflow {
@@ -391,11 +383,11 @@ impl Fingerprinter {
 
 /// Items in one resource block, for blocks that go over a cap.
 fn count_items(signal: Signal, block: &[u8]) -> u64 {
+    let items = children(block, field::resource_block::SCOPES)
+        .flat_map(|scope| children(scope, field::scope_block::ITEMS));
     match signal {
-        Signal::Metrics => metrics::count_points(block),
-        Signal::Traces | Signal::Logs => children(block, field::resource_block::SCOPES)
-            .map(|scope| children(scope, field::scope_block::ITEMS).count() as u64)
-            .sum(),
+        Signal::Metrics => items.map(metrics::points_in).sum(),
+        Signal::Traces | Signal::Logs => items.count() as u64,
     }
 }
 

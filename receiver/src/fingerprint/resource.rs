@@ -4,6 +4,7 @@
 use otel_parity_proto::v1 as pb;
 
 use super::attributes::{attributes, string_value, value_hash};
+use super::children;
 use super::table::{CappedTable, CountTable};
 use crate::limits::Limits;
 use crate::otlp::schema::field;
@@ -142,13 +143,27 @@ impl ResourceState {
         }
     }
 
-    /// Records one scope block (ScopeSpans/ScopeMetrics/ScopeLogs).
-    pub fn observe_scope(
+    /// Walks the scope blocks of one resource block: records each scope,
+    /// then hands each of its items (span, metric or log record) to
+    /// `observe` with the overflow counters.
+    #[inline]
+    pub fn observe_scopes(
         &mut self,
-        scope_block: &[u8],
+        block: &[u8],
         limits: &Limits,
         overflow: &mut pb::Overflow,
+        mut observe: impl FnMut(&[u8], &mut pb::Overflow),
     ) {
+        for scope_block in children(block, field::resource_block::SCOPES) {
+            self.observe_scope(scope_block, limits, overflow);
+            for item in children(scope_block, field::scope_block::ITEMS) {
+                observe(item, overflow);
+            }
+        }
+    }
+
+    /// Records one scope block (ScopeSpans/ScopeMetrics/ScopeLogs).
+    fn observe_scope(&mut self, scope_block: &[u8], limits: &Limits, overflow: &mut pb::Overflow) {
         let scope = wire::fields(scope_block)
             .filter_map(Result::ok)
             .find(|(number, _)| *number == field::scope_block::SCOPE)

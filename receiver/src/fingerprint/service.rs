@@ -1,9 +1,16 @@
 //! One service's fingerprint state within an environment.
+//!
+//! The state is made of the signal modules' states, and data flows one way:
+//! this module walks a resource block's scopes once
+//! ([`ResourceState::observe_scopes`]) and hands each item to its signal's
+//! state with only the parts of the service it may change.
 
 use std::sync::Arc;
 
 use otel_parity_proto::v1 as pb;
 
+use super::IngestOutcome;
+use super::edges::SpanRecord;
 use super::logs::LogsState;
 use super::metrics::{CumulativeCounts, MetricsState};
 use super::resource::{ResourceState, ResourceView};
@@ -16,14 +23,17 @@ use crate::limits::Limits;
 /// resource block.
 #[derive(Debug)]
 pub struct ServiceState {
+    /// `service.namespace`, empty when absent.
     pub namespace: Box<str>,
+    /// `service.name`.
     pub name: Box<str>,
-    pub resource: ResourceState,
-    pub metrics: MetricsState,
+    /// Span operations; edges name their operations from here.
     pub traces: TracesState,
-    pub sampling: SamplingState,
-    pub logs: LogsState,
-    pub overflow: pb::Overflow,
+    resource: ResourceState,
+    metrics: MetricsState,
+    sampling: SamplingState,
+    logs: LogsState,
+    overflow: pb::Overflow,
     ingestion: [pb::SignalIngestion; 3],
     /// The last request that counted towards `ingestion[signal].requests`.
     last_request: [u64; 3],
@@ -65,9 +75,75 @@ impl ServiceState {
         self.resource.observe(view, limits, &mut self.overflow);
     }
 
-    /// Volume counters of `signal`.
-    pub fn ingestion_mut(&mut self, signal: Signal) -> &mut pb::SignalIngestion {
-        &mut self.ingestion[signal.index()]
+    /// Fingerprints the spans of one ResourceSpans block, appending what
+    /// edge tracking needs to `spans`.
+    pub fn observe_spans(
+        &mut self,
+        block: &[u8],
+        service_slot: u32,
+        limits: &Limits,
+        spans: &mut Vec<SpanRecord>,
+        outcome: &mut IngestOutcome,
+    ) {
+        let accepted = outcome.accepted;
+        let ServiceState {
+            resource,
+            traces,
+            sampling,
+            overflow,
+            ..
+        } = self;
+        resource.observe_scopes(block, limits, overflow, |span, overflow| {
+            if let Some(record) =
+                traces.observe_span(span, service_slot, sampling, limits, overflow, outcome)
+            {
+                spans.push(record);
+            }
+        });
+        self.count_items(Signal::Traces, outcome.accepted - accepted);
+    }
+
+    /// Fingerprints the metrics of one ResourceMetrics block from the
+    /// instance `instance_hash`.
+    pub fn observe_metrics(
+        &mut self,
+        block: &[u8],
+        instance_hash: u64,
+        limits: &Limits,
+        outcome: &mut IngestOutcome,
+    ) {
+        let accepted = outcome.accepted;
+        let ServiceState {
+            resource,
+            metrics,
+            overflow,
+            ..
+        } = self;
+        resource.observe_scopes(block, limits, overflow, |metric, overflow| {
+            metrics.observe_metric(metric, instance_hash, limits, overflow, outcome);
+        });
+        self.count_items(Signal::Metrics, outcome.accepted - accepted);
+    }
+
+    /// Fingerprints the log records of one ResourceLogs block.
+    pub fn observe_logs(&mut self, block: &[u8], limits: &Limits, outcome: &mut IngestOutcome) {
+        let accepted = outcome.accepted;
+        let ServiceState {
+            resource,
+            logs,
+            overflow,
+            ..
+        } = self;
+        resource.observe_scopes(block, limits, overflow, |record, overflow| {
+            logs.observe_record(record, limits, overflow, outcome);
+        });
+        self.count_items(Signal::Logs, outcome.accepted - accepted);
+    }
+
+    /// Adds items of `signal` fingerprinted (or counted into an overflow
+    /// bucket) to the volume counters.
+    fn count_items(&mut self, signal: Signal, items: u64) {
+        self.ingestion[signal.index()].items += items;
     }
 
     /// Heap bytes held by sketches (what can grow with traffic).

@@ -3,12 +3,11 @@
 
 use otel_parity_proto::v1 as pb;
 
+use super::IngestOutcome;
 use super::attributes::key_value;
 use super::edges::{OpRef, SpanRecord};
-use super::service::ServiceState;
+use super::sampling::SamplingState;
 use super::table::{CappedTable, CountTable, OrderedCounts};
-use super::{IngestOutcome, children};
-use crate::Signal;
 use crate::limits::Limits;
 use crate::otlp::schema::field;
 use crate::wire::{self, Value};
@@ -48,6 +47,7 @@ pub struct TracesState {
 
 impl TracesState {
     /// The index of operation (name, kind), created while under the cap.
+    #[inline(always)]
     fn operation(&mut self, name: &[u8], kind: usize, limits: &Limits) -> Option<usize> {
         let cap = if self.operations.len() >= limits.max_span_operations {
             0
@@ -138,7 +138,9 @@ struct SpanView<'a> {
 }
 
 impl<'a> SpanView<'a> {
-    #[inline]
+    // One call site, once per span: always inlined, so the view's fields
+    // stay in registers instead of being written out and read back.
+    #[inline(always)]
     fn read(span: &'a [u8]) -> Self {
         let mut view = SpanView::default();
         let mut fields = wire::fields(span);
@@ -192,101 +194,86 @@ fn span_id(bytes: &[u8]) -> u64 {
     bytes.try_into().map(u64::from_le_bytes).unwrap_or(0)
 }
 
-/// Fingerprints the spans of one ResourceSpans block into `svc`, appending
-/// what edge tracking needs to `spans`.
-pub fn observe_block(
-    svc: &mut ServiceState,
-    service_slot: u32,
-    block: &[u8],
-    limits: &Limits,
-    spans: &mut Vec<SpanRecord>,
-    outcome: &mut IngestOutcome,
-) {
-    for scope_block in children(block, field::resource_block::SCOPES) {
-        svc.resource
-            .observe_scope(scope_block, limits, &mut svc.overflow);
-        for span in children(scope_block, field::scope_block::ITEMS) {
-            observe_span(svc, service_slot, span, limits, spans, outcome);
+impl TracesState {
+    /// Fingerprints one span into its operation and `sampling`. Returns what
+    /// edge tracking needs, or None for a span left out (invalid ids) or
+    /// counted into the operations overflow.
+    #[inline]
+    pub fn observe_span(
+        &mut self,
+        span: &[u8],
+        service_slot: u32,
+        sampling: &mut SamplingState,
+        limits: &Limits,
+        overflow: &mut pb::Overflow,
+        outcome: &mut IngestOutcome,
+    ) -> Option<SpanRecord> {
+        let view = SpanView::read(span);
+        if !view.has_valid_ids() {
+            outcome.reject("a span has an invalid trace_id, span_id or parent_span_id length");
+            return None;
         }
-    }
-}
-
-#[inline]
-fn observe_span(
-    svc: &mut ServiceState,
-    service_slot: u32,
-    span: &[u8],
-    limits: &Limits,
-    spans: &mut Vec<SpanRecord>,
-    outcome: &mut IngestOutcome,
-) {
-    let view = SpanView::read(span);
-    if !view.has_valid_ids() {
-        outcome.reject("a span has an invalid trace_id, span_id or parent_span_id length");
-        return;
-    }
-    outcome.accepted += 1;
-    svc.ingestion_mut(Signal::Traces).items += 1;
-    let kind = if view.kind <= 5 {
-        view.kind as usize
-    } else {
-        0
-    };
-    svc.sampling
-        .observe_span(view.trace_state, kind == KIND_SERVER);
-
-    let Some(index) = svc.traces.operation(view.name, kind, limits) else {
-        svc.overflow.span_operations += 1;
-        return;
-    };
-    let op = &mut svc.traces.operations[index];
-    op.spans += 1;
-    if view.is_error() {
-        op.errors += 1;
-    }
-    op.duration
-        .record_nanos(view.end.saturating_sub(view.start));
-    if kind == KIND_SERVER || kind == KIND_CONSUMER {
-        if view.parent_span_id.is_empty() {
-            op.root += 1;
-        } else if view.flags & FLAG_HAS_IS_REMOTE != 0 && view.flags & FLAG_IS_REMOTE == 0 {
-            op.local_parent += 1;
+        outcome.accepted += 1;
+        let kind = if view.kind <= 5 {
+            view.kind as usize
         } else {
-            op.remote_parent += 1;
+            0
+        };
+        sampling.observe_span(view.trace_state, kind == KIND_SERVER);
+
+        let Some(index) = self.operation(view.name, kind, limits) else {
+            overflow.span_operations += 1;
+            return None;
+        };
+        let op = &mut self.operations[index];
+        op.spans += 1;
+        if view.is_error() {
+            op.errors += 1;
         }
-    }
-    let mut position = 0;
-    for (number, value) in wire::fields(view.repeated).filter_map(Result::ok) {
-        match (number, value) {
-            (field::span::ATTRIBUTES, Value::Bytes(kv)) => {
-                let (key, _) = key_value(kv);
-                let counted = op
-                    .attribute_keys
-                    .count(position, key, limits.max_attribute_keys);
-                position += 1;
-                if !counted {
-                    svc.overflow.attribute_keys += 1;
-                }
+        op.duration
+            .record_nanos(view.end.saturating_sub(view.start));
+        if kind == KIND_SERVER || kind == KIND_CONSUMER {
+            if view.parent_span_id.is_empty() {
+                op.root += 1;
+            } else if view.flags & FLAG_HAS_IS_REMOTE != 0 && view.flags & FLAG_IS_REMOTE == 0 {
+                op.local_parent += 1;
+            } else {
+                op.remote_parent += 1;
             }
-            (field::span::EVENTS, Value::Bytes(event)) => {
-                let name = wire::fields(event)
-                    .filter_map(Result::ok)
-                    .find(|(n, _)| *n == field::event::NAME)
-                    .map_or(&[][..], |(_, v)| v.as_bytes());
-                if !op.event_names.count(name, limits.max_event_names) {
-                    svc.overflow.event_names += 1;
-                }
-            }
-            (field::span::LINKS, _) => op.links += 1,
-            _ => {}
         }
+        let mut position = 0;
+        for (number, value) in wire::fields(view.repeated).filter_map(Result::ok) {
+            match (number, value) {
+                (field::span::ATTRIBUTES, Value::Bytes(kv)) => {
+                    let (key, _) = key_value(kv);
+                    let counted = op
+                        .attribute_keys
+                        .count(position, key, limits.max_attribute_keys);
+                    position += 1;
+                    if !counted {
+                        overflow.attribute_keys += 1;
+                    }
+                }
+                (field::span::EVENTS, Value::Bytes(event)) => {
+                    let name = wire::fields(event)
+                        .filter_map(Result::ok)
+                        .find(|(n, _)| *n == field::event::NAME)
+                        .map_or(&[][..], |(_, v)| v.as_bytes());
+                    if !op.event_names.count(name, limits.max_event_names) {
+                        overflow.event_names += 1;
+                    }
+                }
+                (field::span::LINKS, _) => op.links += 1,
+                _ => {}
+            }
+        }
+        Some(SpanRecord {
+            span_id: span_id(view.span_id),
+            parent_span_id: span_id(view.parent_span_id),
+            op: OpRef {
+                service: service_slot,
+                operation: index as u32,
+            },
+        })
     }
-    spans.push(SpanRecord {
-        span_id: span_id(view.span_id),
-        parent_span_id: span_id(view.parent_span_id),
-        op: OpRef {
-            service: service_slot,
-            operation: index as u32,
-        },
-    });
 }

@@ -93,7 +93,8 @@ impl UnaryService<Bytes> for Export {
     }
 }
 
-/// One OTLP gRPC service (the signal's `Export` method).
+/// One OTLP gRPC service (the signal's `Export` method); served inside the
+/// runtime's `OtlpStatus`, which gives tonic's refusals OTLP's codes.
 #[derive(Clone)]
 pub struct OtlpGrpcService<S> {
     engine: Arc<Fingerprinter>,
@@ -103,8 +104,11 @@ pub struct OtlpGrpcService<S> {
 
 /// Binds a service type to its signal and gRPC name.
 pub trait GrpcSignal: Send + Sync + 'static {
+    /// The signal the service's requests carry.
     const SIGNAL: Signal;
+    /// The gRPC service name, for routing.
     const NAME: &'static str;
+    /// The path of its one method, `Export`.
     const EXPORT_PATH: &'static str;
 }
 
@@ -187,46 +191,32 @@ where
             .apply_max_message_size_config(Some(self.max_message_size), None);
         Box::pin(async move {
             let response = grpc.unary(export, request).await;
-            Ok(normalize_transport_error(
-                response,
-                &engine,
-                S::SIGNAL,
-                &wire_bytes,
-            ))
+            count_refusal(&response, &engine, S::SIGNAL, &wire_bytes);
+            Ok(response)
         })
     }
 }
 
-/// Maps tonic's errors for requests refused before decoding to OTLP's codes
-/// and counts them: an oversized message is `RESOURCE_EXHAUSTED` (tonic says
-/// OUT_OF_RANGE for a length prefix over the limit); broken framing or a
-/// corrupt gzip body is `INVALID_ARGUMENT` (tonic says INTERNAL; the handler
-/// itself never returns INTERNAL).
-fn normalize_transport_error(
-    mut response: http::Response<tonic::body::Body>,
+/// Counts a request tonic refused before it reached the engine: an
+/// oversized message (OUT_OF_RANGE, or RESOURCE_EXHAUSTED), broken framing or
+/// a corrupt gzip body (INTERNAL) or an unsupported encoding (UNIMPLEMENTED).
+/// INVALID_ARGUMENT from the engine was counted there; OK passes. The codes
+/// are rewritten to OTLP's by the runtime's `OtlpStatus` around this service.
+fn count_refusal(
+    response: &http::Response<tonic::body::Body>,
     engine: &Fingerprinter,
     signal: Signal,
     wire_bytes: &AtomicU64,
-) -> http::Response<tonic::body::Body> {
-    let Some(status) = Status::from_header_map(response.headers()) else {
-        return response;
-    };
-    let code = match status.code() {
-        Code::OutOfRange => Code::ResourceExhausted,
-        Code::Internal => Code::InvalidArgument,
-        Code::ResourceExhausted | Code::Unimplemented => status.code(),
-        // INVALID_ARGUMENT from the engine was counted there; OK passes.
-        _ => return response,
-    };
-    engine.reject_request(signal, wire_bytes.load(Ordering::Relaxed) as usize);
-    let replacement = Status::new(code, status.message().to_owned());
-    let headers = response.headers_mut();
-    headers.remove(Status::GRPC_STATUS);
-    headers.remove(Status::GRPC_MESSAGE);
-    if replacement.add_header(headers).is_err() {
-        return Status::new(code, "request refused").into_http();
+) {
+    let refused = Status::from_header_map(response.headers()).is_some_and(|status| {
+        matches!(
+            status.code(),
+            Code::OutOfRange | Code::Internal | Code::ResourceExhausted | Code::Unimplemented
+        )
+    });
+    if refused {
+        engine.reject_request(signal, wire_bytes.load(Ordering::Relaxed) as usize);
     }
-    response
 }
 
 pin_project_lite::pin_project! {

@@ -102,6 +102,7 @@ pub mod field {
         pub const BODY: u32 = 5;
         pub const ATTRIBUTES: u32 = 6;
         pub const TRACE_ID: u32 = 9;
+        pub const SPAN_ID: u32 = 10;
         pub const EVENT_NAME: u32 = 12;
     }
 }

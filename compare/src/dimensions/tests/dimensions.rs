@@ -1,7 +1,11 @@
 //! One planted difference per case; each must produce exactly the expected
 //! findings, at prod's scale and at staging's smaller scale alike.
 
-use super::builder::{Edge, Logs, Metric, Op, Sampler, Scale, Service, build, service, shop};
+use otel_parity_testkit::fingerprint::described::{
+    Edge, Logs, Metric, Op, Sampler, Scale, Service, build, service_mut,
+};
+use otel_parity_testkit::fingerprint::described_shop;
+
 use super::*;
 use Dimension::*;
 use Severity::*;
@@ -19,7 +23,7 @@ struct Case {
 fn nothing(_: &mut Vec<Service>) {}
 
 fn metric<'a>(shop: &'a mut [Service], key: &str, name: &str) -> &'a mut Metric {
-    service(shop, key)
+    service_mut(shop, key)
         .metrics
         .iter_mut()
         .find(|m| m.name == name)
@@ -27,7 +31,7 @@ fn metric<'a>(shop: &'a mut [Service], key: &str, name: &str) -> &'a mut Metric 
 }
 
 fn op<'a>(shop: &'a mut [Service], key: &str, name: &str) -> &'a mut Op {
-    service(shop, key)
+    service_mut(shop, key)
         .ops
         .iter_mut()
         .find(|o| o.name == name)
@@ -35,11 +39,11 @@ fn op<'a>(shop: &'a mut [Service], key: &str, name: &str) -> &'a mut Op {
 }
 
 fn logs<'a>(shop: &'a mut [Service], key: &str) -> &'a mut Logs {
-    service(shop, key).logs.as_mut().expect("logs")
+    service_mut(shop, key).logs.as_mut().expect("logs")
 }
 
 fn set_resource(shop: &mut [Service], key: &str, name: &str, value: &'static str) {
-    let resource = &mut service(shop, key).resource;
+    let resource = &mut service_mut(shop, key).resource;
     let entry = resource
         .iter_mut()
         .find(|(k, _)| *k == name)
@@ -66,7 +70,7 @@ const CASES: &[Case] = &[
     Case {
         name: "candidate-only service",
         plant: |s| {
-            let mut extra = service(s, "shop/payment").clone();
+            let mut extra = service_mut(s, "shop/payment").clone();
             extra.key = "shop/recommendation";
             extra.edges.clear();
             s.push(extra);
@@ -76,13 +80,13 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "service sends no spans in candidate",
-        plant: |s| service(s, "shop/checkout").span_factor = 0.0,
+        plant: |s| service_mut(s, "shop/checkout").span_factor = 0.0,
         baseline: nothing,
         expect: &[(MissingTraces, "shop/checkout", "spans", Critical)],
     },
     Case {
         name: "candidate keeps far fewer spans per request",
-        plant: |s| service(s, "shop/checkout").span_factor = 0.05,
+        plant: |s| service_mut(s, "shop/checkout").span_factor = 0.05,
         baseline: nothing,
         expect: &[(
             MissingTraces,
@@ -94,7 +98,7 @@ const CASES: &[Case] = &[
     Case {
         name: "metric missing in candidate",
         plant: |s| {
-            service(s, "shop/checkout")
+            service_mut(s, "shop/checkout")
                 .metrics
                 .retain(|m| m.name != "app.orders.placed")
         },
@@ -175,7 +179,7 @@ const CASES: &[Case] = &[
         plant: |s| {
             let mut extra = metric(s, "shop/checkout", "app.orders.placed").clone();
             extra.name = "app.orders.cancelled";
-            service(s, "shop/checkout").metrics.push(extra);
+            service_mut(s, "shop/checkout").metrics.push(extra);
         },
         baseline: nothing,
         expect: &[(
@@ -233,7 +237,7 @@ const CASES: &[Case] = &[
     Case {
         name: "client operation missing",
         plant: |s| {
-            service(s, "shop/checkout")
+            service_mut(s, "shop/checkout")
                 .ops
                 .retain(|o| o.name != "oteldemo.ShippingService/GetQuote")
         },
@@ -248,7 +252,7 @@ const CASES: &[Case] = &[
     Case {
         name: "server operation missing",
         plant: |s| {
-            service(s, "shop/cart")
+            service_mut(s, "shop/cart")
                 .ops
                 .retain(|o| o.name != "oteldemo.CartService/AddItem")
         },
@@ -295,7 +299,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "cross-service edge missing",
-        plant: |s| without_charge_edge(&mut service(s, "shop/payment").edges),
+        plant: |s| without_charge_edge(&mut service_mut(s, "shop/payment").edges),
         baseline: nothing,
         expect: &[(Edges, "shop/payment", CHARGE_EDGE, Medium)],
     },
@@ -303,7 +307,7 @@ const CASES: &[Case] = &[
         name: "context not propagated into a server span",
         plant: |s| {
             op(s, "shop/payment", "oteldemo.PaymentService/Charge").remote_share = 0.0;
-            without_charge_edge(&mut service(s, "shop/payment").edges);
+            without_charge_edge(&mut service_mut(s, "shop/payment").edges);
         },
         baseline: nothing,
         expect: &[(
@@ -315,13 +319,13 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "sampling probability differs",
-        plant: |s| service(s, "shop/checkout").sampler = Sampler::Threshold("8", 0.5),
+        plant: |s| service_mut(s, "shop/checkout").sampler = Sampler::Threshold("8", 0.5),
         baseline: nothing,
         expect: &[(Sampling, "shop/checkout", "threshold", Medium)],
     },
     Case {
         name: "candidate samples everything without thresholds",
-        plant: |s| service(s, "shop/checkout").sampler = Sampler::NoThreshold(1.0),
+        plant: |s| service_mut(s, "shop/checkout").sampler = Sampler::NoThreshold(1.0),
         baseline: nothing,
         expect: &[
             (Sampling, "shop/checkout", "inferred_rate", Medium),
@@ -330,7 +334,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "candidate tail-samples at the same rate without thresholds",
-        plant: |s| service(s, "shop/checkout").sampler = Sampler::NoThreshold(0.25),
+        plant: |s| service_mut(s, "shop/checkout").sampler = Sampler::NoThreshold(0.25),
         baseline: nothing,
         expect: &[
             (Sampling, "shop/checkout", "threshold", Low),
@@ -339,8 +343,8 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "inferred sampling rates differ without thresholds",
-        plant: |s| service(s, "shop/checkout").sampler = Sampler::NoThreshold(0.05),
-        baseline: |s| service(s, "shop/checkout").sampler = Sampler::NoThreshold(0.25),
+        plant: |s| service_mut(s, "shop/checkout").sampler = Sampler::NoThreshold(0.05),
+        baseline: |s| service_mut(s, "shop/checkout").sampler = Sampler::NoThreshold(0.25),
         expect: &[
             (Sampling, "shop/checkout", "inferred_rate", Medium),
             (Ingestion, "shop/checkout", "traces", Low),
@@ -370,7 +374,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "service sends no logs in candidate",
-        plant: |s| service(s, "shop/payment").logs = None,
+        plant: |s| service_mut(s, "shop/payment").logs = None,
         baseline: nothing,
         expect: &[(Logs, "shop/payment", "log records", Medium)],
     },
@@ -401,7 +405,7 @@ const CASES: &[Case] = &[
     Case {
         name: "instrumentation scope missing",
         plant: |s| {
-            service(s, "shop/cart")
+            service_mut(s, "shop/cart")
                 .scopes
                 .retain(|(n, _)| *n != "OpenTelemetry.Instrumentation.StackExchangeRedis")
         },
@@ -415,7 +419,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "instrumentation scope version differs",
-        plant: |s| service(s, "shop/frontend").scopes[0].1 = "0.52.1",
+        plant: |s| service_mut(s, "shop/frontend").scopes[0].1 = "0.52.1",
         baseline: nothing,
         expect: &[(
             Versions,
@@ -440,9 +444,9 @@ fn every_planted_difference_produces_exactly_its_findings() {
             ("prod scale", Scale::prod()),
             ("staging scale", staging_scale()),
         ] {
-            let mut prod_shop = shop();
+            let mut prod_shop = described_shop();
             (case.baseline)(&mut prod_shop);
-            let mut staging_shop = shop();
+            let mut staging_shop = described_shop();
             (case.baseline)(&mut staging_shop);
             (case.plant)(&mut staging_shop);
             let report = compare_envs(
@@ -521,7 +525,7 @@ fn cardinality_message_says_a_candidate_only_label_is_absent_in_the_baseline() {
 
 #[test]
 fn identical_environments_have_no_findings() {
-    let prod = build(&shop(), Scale::prod());
+    let prod = build(&described_shop(), Scale::prod());
     let report = compare_envs(&prod, &prod.clone(), &CompareOptions::new(today()));
     assert_eq!(keys(&report.findings), vec![]);
     assert_eq!(report.scores.coverage, 1.0);

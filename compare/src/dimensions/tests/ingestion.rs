@@ -1,11 +1,15 @@
 //! Ingestion per 1k requests, adjusted for sampling.
 
-use super::builder::{Logs, Sampler, Scale, Service, build, service, shop};
+use otel_parity_testkit::fingerprint::described::{
+    Logs, Sampler, Scale, Service, build, service_mut,
+};
+use otel_parity_testkit::fingerprint::described_shop;
+
 use super::*;
 
 fn staging_at(sampler: Sampler, plant: impl FnOnce(&mut Vec<Service>)) -> Report {
-    let prod = build(&shop(), Scale::prod());
-    let mut staging_shop = shop();
+    let prod = build(&described_shop(), Scale::prod());
+    let mut staging_shop = described_shop();
     for s in &mut staging_shop {
         s.sampler = sampler;
     }
@@ -68,7 +72,7 @@ fn requests_fall_back_to_adjusted_server_spans_without_a_request_metric() {
 #[test]
 fn three_times_the_logs_per_request_is_ratio_three_and_a_medium_finding() {
     let report = staging_at(Sampler::Threshold("0", 1.0), |s| {
-        let logs: &mut Logs = service(s, "shop/payment").logs.as_mut().expect("logs");
+        let logs: &mut Logs = service_mut(s, "shop/payment").logs.as_mut().expect("logs");
         logs.per_request *= 3.0;
     });
     let r = ratio(&report, "shop/payment", "logs");
@@ -85,7 +89,7 @@ fn three_times_the_logs_per_request_is_ratio_three_and_a_medium_finding() {
 #[test]
 fn a_ratio_at_the_band_edge_is_inside() {
     let report = staging_at(Sampler::Threshold("c", 0.25), |s| {
-        service(s, "shop/payment")
+        service_mut(s, "shop/payment")
             .logs
             .as_mut()
             .expect("logs")
@@ -97,9 +101,9 @@ fn a_ratio_at_the_band_edge_is_inside() {
 
 #[test]
 fn a_narrower_band_from_options_is_honoured() {
-    let prod = build(&shop(), Scale::prod());
-    let mut staging_shop = shop();
-    service(&mut staging_shop, "shop/cart")
+    let prod = build(&described_shop(), Scale::prod());
+    let mut staging_shop = described_shop();
+    service_mut(&mut staging_shop, "shop/cart")
         .logs
         .as_mut()
         .expect("logs")
@@ -123,7 +127,7 @@ fn a_narrower_band_from_options_is_honoured() {
 fn metric_points_per_request_out_of_band_are_scale_and_info_only() {
     // A quieter staging exports as often as prod: points per request triple.
     let report = staging_at(Sampler::Threshold("0", 1.0), |s| {
-        for metric in &mut service(s, "shop/payment").metrics {
+        for metric in &mut service_mut(s, "shop/payment").metrics {
             metric.per_1k *= 3.0;
         }
     });

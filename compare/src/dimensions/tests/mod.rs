@@ -1,21 +1,20 @@
 //! Tests of the comparison on a realistic shop (frontend, checkout, payment,
-//! cart), with one planted difference at a time.
+//! cart: the test kit's described shop), with one planted difference at a time.
 
 mod accepted_file;
-mod builder;
 mod dimensions;
 mod ingestion;
 mod render;
 mod scale;
 mod scores;
-mod shop;
 
 use otel_parity_proto::v1 as pb;
+use otel_parity_testkit::fingerprint::described::{Scale, Service, build};
+use otel_parity_testkit::fingerprint::described_shop;
 
 use super::{CompareOptions, compare};
 use crate::date::Date;
-use crate::report::{Dimension, Finding, Report, Severity};
-use builder::{Scale, Service, build, shop};
+use crate::report::{Dimension, ParityFinding, Report, Severity};
 
 /// The day tests judge acceptances on.
 fn today() -> Date {
@@ -35,8 +34,8 @@ fn staging_scale() -> Scale {
 /// prod (the shop as described) against staging (the shop with `plant`
 /// applied) at `scale`.
 fn prod_vs(plant: impl FnOnce(&mut Vec<Service>), scale: Scale) -> Report {
-    let prod = build(&shop(), Scale::prod());
-    let mut staging_shop = shop();
+    let prod = build(&described_shop(), Scale::prod());
+    let mut staging_shop = described_shop();
     plant(&mut staging_shop);
     let staging = build(&staging_shop, scale);
     compare_envs(&prod, &staging, &CompareOptions::new(today()))
@@ -53,7 +52,7 @@ fn compare_envs(
 /// (dimension, service, subject, severity) of each finding.
 type Key = (Dimension, String, String, Severity);
 
-fn keys(findings: &[Finding]) -> Vec<Key> {
+fn keys(findings: &[ParityFinding]) -> Vec<Key> {
     findings
         .iter()
         .map(|f| {
@@ -67,7 +66,7 @@ fn keys(findings: &[Finding]) -> Vec<Key> {
         .collect()
 }
 
-fn above_info(report: &Report) -> Vec<&Finding> {
+fn above_info(report: &Report) -> Vec<&ParityFinding> {
     report
         .findings
         .iter()
@@ -75,7 +74,7 @@ fn above_info(report: &Report) -> Vec<&Finding> {
         .collect()
 }
 
-fn find<'a>(report: &'a Report, dimension: Dimension, subject: &str) -> &'a Finding {
+fn find<'a>(report: &'a Report, dimension: Dimension, subject: &str) -> &'a ParityFinding {
     report
         .findings
         .iter()

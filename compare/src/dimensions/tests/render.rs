@@ -1,17 +1,18 @@
 //! Text, markdown and JSON renderings of a report.
 
-use super::builder::{Service, service};
+use otel_parity_testkit::fingerprint::described::{Service, service_mut};
+
 use super::*;
 
 fn drifted(s: &mut [Service]) {
-    let checkout = service(s, "shop/checkout");
+    let checkout = service_mut(s, "shop/checkout");
     let orders = checkout
         .metrics
         .iter_mut()
         .find(|m| m.name == "app.orders.placed")
         .expect("metric");
     orders.unit = "1";
-    service(s, "shop/payment").logs = None;
+    service_mut(s, "shop/payment").logs = None;
 }
 
 fn report() -> Report {
@@ -62,10 +63,10 @@ fn accepted_findings_say_so_in_text_and_markdown() {
         "test",
     )
     .expect("parses");
-    let prod = super::builder::build(&super::builder::shop(), super::builder::Scale::prod());
-    let mut staging_shop = super::builder::shop();
+    let prod = build(&described_shop(), Scale::prod());
+    let mut staging_shop = described_shop();
     drifted(&mut staging_shop);
-    let staging = super::builder::build(&staging_shop, staging_scale());
+    let staging = build(&staging_shop, staging_scale());
     let report = compare_envs(&prod, &staging, &options);
     let text = report.render_text(false);
     assert!(

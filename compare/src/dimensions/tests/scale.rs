@@ -1,14 +1,16 @@
 //! Differences of scale (less traffic, fewer instances and series) are not
 //! findings above info.
 
-use super::builder::{Scale, build, shop};
+use otel_parity_testkit::fingerprint::described::{Scale, build};
+use otel_parity_testkit::fingerprint::described_shop;
+
 use super::*;
 
 #[test]
 fn a_tenth_of_the_traffic_with_fewer_instances_and_series_is_nothing_above_info() {
-    let prod = build(&shop(), Scale::prod());
+    let prod = build(&described_shop(), Scale::prod());
     let staging = build(
-        &shop(),
+        &described_shop(),
         Scale {
             traffic: 0.1,
             instances: 2.0,
@@ -35,7 +37,7 @@ fn a_tenth_of_the_traffic_with_fewer_instances_and_series_is_nothing_above_info(
 
 #[test]
 fn other_hosts_and_instance_counts_alone_are_nothing_at_all() {
-    let prod = build(&shop(), Scale::prod());
+    let prod = build(&described_shop(), Scale::prod());
     let mut staging = prod.clone();
     for service in staging.services.values_mut() {
         let resource = service.resource.as_mut().expect("resource");

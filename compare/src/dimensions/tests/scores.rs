@@ -1,12 +1,14 @@
 //! Coverage, composite score, and accepted differences.
 
-use super::builder::{Scale, Service, build, service, shop};
+use otel_parity_testkit::fingerprint::described::{Scale, Service, build, service_mut};
+use otel_parity_testkit::fingerprint::described_shop;
+
 use super::*;
 use crate::accepted::AcceptedDifference;
 use crate::report::Status;
 
 fn without_orders_metric(s: &mut [Service]) {
-    service(s, "shop/checkout")
+    service_mut(s, "shop/checkout")
         .metrics
         .retain(|m| m.name != "app.orders.placed");
 }
@@ -47,7 +49,7 @@ fn composite_is_the_mean_of_parts_with_penalties_per_severity() {
     let report = prod_vs(
         |s| {
             without_orders_metric(s);
-            service(s, "shop/payment").metrics[1]
+            service_mut(s, "shop/payment").metrics[1]
                 .keys
                 .push(("cloud.region", 1.0));
         },
@@ -94,8 +96,8 @@ fn acceptance(expires: &str) -> AcceptedDifference {
 }
 
 fn report_with(accepted: Vec<AcceptedDifference>) -> Report {
-    let prod = build(&shop(), Scale::prod());
-    let mut staging_shop = shop();
+    let prod = build(&described_shop(), Scale::prod());
+    let mut staging_shop = described_shop();
     without_orders_metric(&mut staging_shop);
     let staging = build(&staging_shop, staging_scale());
     let mut options = CompareOptions::new(today());
@@ -185,9 +187,9 @@ fn findings_are_sorted_worst_first_then_by_service_dimension_subject() {
     let report = prod_vs(
         |s| {
             without_orders_metric(s);
-            service(s, "shop/frontend").span_factor = 0.0;
-            service(s, "shop/payment").logs = None;
-            service(s, "shop/cart").metrics[1]
+            service_mut(s, "shop/frontend").span_factor = 0.0;
+            service_mut(s, "shop/payment").logs = None;
+            service_mut(s, "shop/cart").metrics[1]
                 .keys
                 .push(("cloud.region", 1.0));
         },

@@ -3,6 +3,8 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 
+use otel_parity_testkit::otlp::string_value;
+
 use super::*;
 
 #[test]
@@ -10,11 +12,7 @@ fn logs_record_severity_ranges_events_bodies_and_trace_correlation() {
     let engine = engine();
     let record = |severity: i32, trace: bool, event: &str| LogRecord {
         severity_number: severity,
-        body: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(
-                "order placed for customer 8842".into(),
-            )),
-        }),
+        body: Some(string_value("order placed for customer 8842")),
         attributes: vec![string("app.order.id", "o-1"), string("event.name", event)],
         trace_id: if trace { vec![9; 16] } else { vec![] },
         span_id: if trace { vec![8; 8] } else { vec![] },

@@ -1,10 +1,10 @@
-//! Engine tests over real OTLP requests built with opentelemetry-proto's types: the request
-//! builders every test shares here, the tests by signal in `traces`, `metrics` and `logs`, and
-//! what holds across signals (environment, privacy, malformed requests, windows) in `engine`.
+//! Engine tests over real OTLP requests built with opentelemetry-proto's types and the test
+//! kit's OTLP builders: the requests every test shares here, the tests by signal in `traces`,
+//! `metrics` and `logs`, and what holds across signals (environment, privacy, malformed
+//! requests, windows) in `engine`.
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Histogram, HistogramDataPoint, Metric, ResourceMetrics, ScopeMetrics,
     metric,
@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status, span, status,
 };
 use otel_parity_proto::v1 as pb;
+use otel_parity_testkit::otlp::{ServiceResource, int, scope, string};
 use prost::Message;
 
 use super::*;
@@ -23,39 +24,16 @@ mod logs;
 mod metrics;
 mod traces;
 
-fn string(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    }
-}
-
-fn int(key: &str, value: i64) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(value)),
-        }),
-        ..Default::default()
-    }
-}
-
 fn resource(service: &str, environment: &str, instance: &str) -> Option<Resource> {
-    Some(Resource {
-        attributes: vec![
-            string("service.name", service),
-            string("service.namespace", "shop"),
-            string("service.version", "2.4.1"),
-            string("service.instance.id", instance),
-            string("deployment.environment.name", environment),
-            string("telemetry.sdk.language", "rust"),
-            string("host.name", "ip-10-0-3-17.internal"),
-        ],
-        ..Default::default()
-    })
+    let resource = ServiceResource::new(service)
+        .namespace("shop")
+        .version("2.4.1")
+        .instance(instance)
+        .environment(environment)
+        .sdk_language("rust")
+        .host("ip-10-0-3-17.internal")
+        .build();
+    Some(resource)
 }
 
 fn engine() -> Fingerprinter {
@@ -101,11 +79,7 @@ fn traces(service: &str, spans: Vec<Span>) -> Vec<u8> {
         resource_spans: vec![ResourceSpans {
             resource: resource(service, "prod", &format!("{service}-1")),
             scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: "opentelemetry.instrumentation.flask".into(),
-                    version: "0.48b0".into(),
-                    ..Default::default()
-                }),
+                scope: scope("opentelemetry.instrumentation.flask", "0.48b0"),
                 spans,
                 ..Default::default()
             }],

@@ -25,7 +25,14 @@ pub(super) fn scope(value: &Value, path: &Path) -> Encoded {
     Ok(scope.out)
 }
 
-pub(super) fn key_value(value: &Value, path: &Path, depth: usize) -> Encoded {
+impl<'v: 'p, 'p> JsonMessage<'v, 'p> {
+    /// A repeated KeyValue field, such as a span's `attributes`.
+    pub(super) fn attributes(&mut self, tag: u32, name: &str) -> Result<(), Invalid> {
+        self.messages(tag, name, |value, path| key_value(value, path, 0))
+    }
+}
+
+fn key_value(value: &Value, path: &Path, depth: usize) -> Encoded {
     let mut key_value = JsonMessage::of(value, path)?;
     key_value.string(1, "key")?;
     key_value.message(2, "value", |value, path| any_value(value, path, depth))?;

@@ -1,12 +1,12 @@
 //! Converting one JSON object to one protobuf message: the JSON path of each value, what is
-//! wrong with it, and a writer per protobuf field type.
+//! wrong with it, and a writer per protobuf field type. Writers of shared messages (such as
+//! `attributes`) sit in `common` beside the messages they write.
 
 use std::fmt;
 
 use prost::encoding::WireType;
 use serde_json::{Map, Value};
 
-use super::common::key_value;
 use super::encode::{put_bytes, put_double_always, put_key, put_len, put_varint};
 use super::scalars::{
     expected, parse_f64, parse_hex_id, parse_i32, parse_i64, parse_str, parse_u32, parse_u64,
@@ -295,10 +295,6 @@ impl<'v: 'p, 'p> JsonMessage<'v, 'p> {
             put_len(&mut self.out, tag, &bytes);
         }
         Ok(())
-    }
-
-    pub(super) fn attributes(&mut self, tag: u32, name: &str) -> Result<(), Invalid> {
-        self.messages(tag, name, |value, path| key_value(value, path, 0))
     }
 
     /// The `value` oneof of a NumberDataPoint or Exemplar: asDouble or asInt (sfixed64), not both.

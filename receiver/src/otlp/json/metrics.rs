@@ -6,10 +6,10 @@ use prost::encoding::encode_varint;
 use serde_json::Value;
 
 use super::encode::{put_len, put_varint};
-use super::layout::{Rejections, items_in, keep_valid};
 use super::message::{
     Convert, Encoded, Invalid, JsonMessage, Path, Presence, SPAN_ID_BYTES, TRACE_ID_BYTES, lookup,
 };
+use super::rejections::{Rejections, items_in, keep_valid};
 use super::scalars::{parse_bool, parse_f64, parse_u64};
 
 /// A metric's data fields (the `data` oneof): JSON name, tag, data point converter.

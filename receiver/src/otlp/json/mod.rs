@@ -13,6 +13,7 @@ mod layout;
 mod logs;
 mod message;
 mod metrics;
+mod rejections;
 mod scalars;
 mod traces;
 
@@ -23,8 +24,9 @@ mod tests;
 use serde_json::{Map, Value};
 
 use crate::Signal;
-use layout::{Layout, Rejections, convert_all};
+use layout::Layout;
 use message::{JsonMessage, Path, lookup};
+use rejections::{Rejections, convert_all};
 use scalars::describe;
 
 /// An OTLP/JSON export request converted to protobuf wire bytes.
@@ -35,7 +37,7 @@ pub struct Transcoded {
     /// Items (spans, data points, log records) left out because they were invalid.
     pub rejected_items: u64,
     /// Why the first rejected item was rejected, naming its JSON path, e.g.
-    /// "resourceSpans[0].scopeSpans[1].spans[3].traceId: expected 32 hex digits, found 31".
+    /// `resourceSpans[0].scopeSpans[1].spans[3].traceId: expected 32 hex digits, found 31`.
     pub first_rejection: Option<String>,
 }
 

@@ -5,9 +5,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-use opentelemetry_proto::tonic::common::v1::{
-    AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
-};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as Number;
@@ -20,6 +18,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use otel_parity_testkit::otlp::{ServiceResource, any, attribute, from_hex, scope};
 use prost::Message;
 use serde_json::Value;
 
@@ -129,42 +128,12 @@ pub(super) fn run(signal: Signal, json: &Value) -> Transcoded {
     transcode(signal, &serde_json::to_vec(json).unwrap()).unwrap()
 }
 
-pub(super) fn hex(digits: &str) -> Vec<u8> {
-    let pair = |i: usize| u8::from_str_radix(&digits[i..i + 2], 16).unwrap();
-    (0..digits.len()).step_by(2).map(pair).collect()
-}
-
-pub(super) fn any(value: Any) -> AnyValue {
-    AnyValue { value: Some(value) }
-}
-
 pub(super) fn text(value: &str) -> Any {
     Any::StringValue(value.to_owned())
 }
 
-fn attr(key: &str, value: Any) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(any(value)),
-        ..Default::default()
-    }
-}
-
 fn resource(service: &str) -> Option<Resource> {
-    let attributes = vec![attr("service.name", text(service))];
-    Some(Resource {
-        attributes,
-        ..Default::default()
-    })
-}
-
-fn scope(name: &str, version: &str) -> Option<InstrumentationScope> {
-    let (name, version) = (name.to_owned(), version.to_owned());
-    Some(InstrumentationScope {
-        name,
-        version,
-        ..Default::default()
-    })
+    Some(ServiceResource::new(service).build())
 }
 
 /// Asserts nothing was rejected and the bytes are exactly what prost makes of `expected`.
@@ -179,35 +148,35 @@ pub(super) fn assert_prost_bytes<M: Message + Default + PartialEq + std::fmt::De
 
 pub(super) fn checkout_traces() -> ExportTraceServiceRequest {
     let span = Span {
-        trace_id: hex(TRACE_ID),
-        span_id: hex(SPAN_ID),
+        trace_id: from_hex(TRACE_ID),
+        span_id: from_hex(SPAN_ID),
         trace_state: "rojo=00f067aa0ba902b7".into(),
-        parent_span_id: hex("eee19b7ec3c1b173"),
+        parent_span_id: from_hex("eee19b7ec3c1b173"),
         flags: 257,
         name: "POST /api/checkout".into(),
         kind: 2,
         start_time_unix_nano: START,
         end_time_unix_nano: TIME,
         attributes: vec![
-            attr("http.request.method", text("POST")),
-            attr("url.path", text("/api/checkout")),
-            attr("http.response.status_code", Any::IntValue(402)),
-            attr("checkout.retry", Any::BoolValue(true)),
-            attr("cart.total", Any::DoubleValue(129.95)),
+            attribute("http.request.method", text("POST")),
+            attribute("url.path", text("/api/checkout")),
+            attribute("http.response.status_code", Any::IntValue(402)),
+            attribute("checkout.retry", Any::BoolValue(true)),
+            attribute("cart.total", Any::DoubleValue(129.95)),
         ],
         dropped_attributes_count: 3,
         events: vec![Event {
             time_unix_nano: TIME,
             name: "exception".into(),
-            attributes: vec![attr("exception.type", text("PaymentDeclined"))],
+            attributes: vec![attribute("exception.type", text("PaymentDeclined"))],
             dropped_attributes_count: 1,
         }],
         dropped_events_count: 4,
         links: vec![Link {
-            trace_id: hex("0af7651916cd43dd8448eb211c80319c"),
-            span_id: hex("b7ad6b7169203331"),
+            trace_id: from_hex("0af7651916cd43dd8448eb211c80319c"),
+            span_id: from_hex("b7ad6b7169203331"),
             trace_state: "congo=t61rcWkgMzE".into(),
-            attributes: vec![attr("link.reason", text("retry"))],
+            attributes: vec![attribute("link.reason", text("retry"))],
             dropped_attributes_count: 1,
             flags: 1,
         }],
@@ -223,7 +192,7 @@ pub(super) fn checkout_traces() -> ExportTraceServiceRequest {
         .for_each(|r| r.dropped_attributes_count = 1);
     let mut scope = scope("io.opentelemetry.grpc-1.6", "2.9.0");
     scope.iter_mut().for_each(|s| {
-        s.attributes = vec![attr("otel.scope.team", text("payments"))];
+        s.attributes = vec![attribute("otel.scope.team", text("payments"))];
         s.dropped_attributes_count = 2;
     });
     let scope_spans = vec![ScopeSpans {
@@ -259,7 +228,7 @@ pub(super) fn payment_metrics() -> ExportMetricsServiceRequest {
     let gauge = Data::Gauge(Gauge {
         data_points: vec![
             number(
-                vec![attr("payment.network", text("visa"))],
+                vec![attribute("payment.network", text("visa"))],
                 0,
                 Number::AsDouble(0.42),
                 0,
@@ -269,15 +238,15 @@ pub(super) fn payment_metrics() -> ExportMetricsServiceRequest {
         ],
     });
     let exemplar = Exemplar {
-        filtered_attributes: vec![attr("user.tier", text("gold"))],
+        filtered_attributes: vec![attribute("user.tier", text("gold"))],
         time_unix_nano: TIME,
-        span_id: hex(SPAN_ID),
-        trace_id: hex(TRACE_ID),
+        span_id: from_hex(SPAN_ID),
+        trace_id: from_hex(TRACE_ID),
         value: Some(exemplar::Value::AsDouble(0.75)),
     };
     let method_route = vec![
-        attr("http.request.method", text("POST")),
-        attr("http.route", text("/api/charge")),
+        attribute("http.request.method", text("POST")),
+        attribute("http.route", text("/api/charge")),
     ];
     let sum = Data::Sum(Sum {
         data_points: vec![number(
@@ -292,7 +261,7 @@ pub(super) fn payment_metrics() -> ExportMetricsServiceRequest {
     });
     let histogram = Data::Histogram(Histogram {
         data_points: vec![HistogramDataPoint {
-            attributes: vec![attr("url.path", text("/api/charge"))],
+            attributes: vec![attribute("url.path", text("/api/charge"))],
             start_time_unix_nano: START,
             time_unix_nano: TIME,
             count: 12,
@@ -312,7 +281,7 @@ pub(super) fn payment_metrics() -> ExportMetricsServiceRequest {
     });
     let exponential = Data::ExponentialHistogram(ExponentialHistogram {
         data_points: vec![ExponentialHistogramDataPoint {
-            attributes: vec![attr("payment.currency", text("USD"))],
+            attributes: vec![attribute("payment.currency", text("USD"))],
             start_time_unix_nano: START,
             time_unix_nano: TIME,
             count: 9,
@@ -337,7 +306,7 @@ pub(super) fn payment_metrics() -> ExportMetricsServiceRequest {
     });
     let summary = Data::Summary(Summary {
         data_points: vec![SummaryDataPoint {
-            attributes: vec![attr("payment.network", text("amex"))],
+            attributes: vec![attribute("payment.network", text("amex"))],
             start_time_unix_nano: START,
             time_unix_nano: TIME,
             count: 5,
@@ -363,7 +332,7 @@ pub(super) fn payment_metrics() -> ExportMetricsServiceRequest {
             "http.server.request.count",
             "{request}",
             sum,
-            vec![attr("otel.metric.source", text("sdk"))],
+            vec![attribute("otel.metric.source", text("sdk"))],
         ),
         metric("http.server.request.duration", "s", histogram, vec![]),
         metric("payment.amount", "USD", exponential, vec![]),
@@ -399,7 +368,7 @@ pub(super) fn cart_logs() -> ExportLogsServiceRequest {
         value: None,
         ..Default::default()
     };
-    let kvlist = vec![attr("order.id", text("A-1001")), order];
+    let kvlist = vec![attribute("order.id", text("A-1001")), order];
     let log_records = vec![
         LogRecord {
             time_unix_nano: TIME,
@@ -407,11 +376,11 @@ pub(super) fn cart_logs() -> ExportLogsServiceRequest {
             severity_number: 9,
             severity_text: "INFO".into(),
             body: Some(any(text("item added to cart"))),
-            attributes: vec![attr("app.cart.items.count", Any::IntValue(3))],
+            attributes: vec![attribute("app.cart.items.count", Any::IntValue(3))],
             dropped_attributes_count: 1,
             flags: 1,
-            trace_id: hex(TRACE_ID),
-            span_id: hex(SPAN_ID),
+            trace_id: from_hex(TRACE_ID),
+            span_id: from_hex(SPAN_ID),
             event_name: "cart.item.added".into(),
         },
         body(Some(Any::BoolValue(false))),

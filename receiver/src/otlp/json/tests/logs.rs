@@ -4,10 +4,11 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use otel_parity_testkit::otlp::{any, from_hex};
 use prost::Message;
 use serde_json::{Value, json};
 
-use super::fixtures::{SPAN_ID, TRACE_ID, any, hex, run, text};
+use super::fixtures::{SPAN_ID, TRACE_ID, run, text};
 use crate::Signal;
 use crate::otlp::json::{JsonError, Transcoded, transcode};
 
@@ -38,7 +39,10 @@ fn log_record_ids_may_be_empty_but_not_malformed() {
         .into_iter()
         .map(|r| (r.trace_id, r.span_id))
         .collect();
-    assert_eq!(ids, [(vec![], vec![]), (hex(TRACE_ID), hex(SPAN_ID))]);
+    assert_eq!(
+        ids,
+        [(vec![], vec![]), (from_hex(TRACE_ID), from_hex(SPAN_ID))]
+    );
 }
 
 #[test]

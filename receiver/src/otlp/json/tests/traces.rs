@@ -3,10 +3,11 @@
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use otel_parity_testkit::otlp::from_hex;
 use prost::Message;
 use serde_json::{Value, json};
 
-use super::fixtures::{SPAN_ID, TRACE_ID, assert_prost_bytes, hex, run};
+use super::fixtures::{SPAN_ID, TRACE_ID, assert_prost_bytes, run};
 use crate::Signal;
 use crate::otlp::json::{Transcoded, transcode};
 
@@ -136,8 +137,8 @@ fn null_fields_read_as_absent() {
         "spans": [{"traceId": TRACE_ID, "spanId": SPAN_ID, "parentSpanId": null, "name": "GET /",
                    "status": null, "attributes": null, "kind": null}]}]}]});
     let span = Span {
-        trace_id: hex(TRACE_ID),
-        span_id: hex(SPAN_ID),
+        trace_id: from_hex(TRACE_ID),
+        span_id: from_hex(SPAN_ID),
         name: "GET /".into(),
         ..Default::default()
     };

@@ -1,8 +1,5 @@
 //! An OTLP/gRPC client that sends raw, possibly malformed, message bytes: a tonic client with a
 //! pass-through codec, and a lower level that sends any HTTP/2 body as a gRPC request.
-//!
-//! Self-contained (no other module of this test crate), so that other test crates can include
-//! it with `#[path]`.
 
 use std::time::Duration;
 

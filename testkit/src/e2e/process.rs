@@ -1,5 +1,5 @@
 //! Scratch directories, child processes run to completion within a time limit, and stopping a
-//! long-running child the way its users would (SIGTERM, then SIGKILL).
+//! child the way its users would (SIGTERM, then SIGKILL).
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -83,7 +83,7 @@ pub fn run_with_timeout(command: &mut Command, timeout: Duration, what: &str) ->
 
 /// Sends SIGTERM to `child` and waits up to `timeout` for it to exit; SIGKILLs and reaps it when
 /// it does not. The exit status, or `None` when it had to be killed.
-pub fn stop_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+pub(super) fn stop_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     if let Ok(Some(status)) = child.try_wait() {
         return Some(status);
     }
@@ -101,7 +101,7 @@ pub fn stop_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
 }
 
 /// Waits for `child` to exit, for at most `timeout`; `None` if it is still running.
-pub(super) fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {

@@ -4,35 +4,32 @@ use std::fs;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::child::{ChildOutput, ChildProcess};
+use super::otel_parity_binary;
 use super::ports::{free_ports, loopback, port_accepts};
-use super::process::{ScratchDir, create_file, stop_child, tail};
+use super::process::ScratchDir;
 
 /// How long the receiver may take to listen on both ports.
 const RECEIVER_START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the receiver may take to exit after SIGTERM (it writes a final snapshot first).
 const RECEIVER_STOP_TIMEOUT: Duration = Duration::from_secs(20);
-/// Lines of a child's stderr shown when a test fails.
-const STDERR_TAIL_LINES: usize = 200;
 
 /// `otel-parity receive` running as a child process on free loopback ports, writing its
 /// snapshot every second into a scratch directory, its stderr captured to a file there.
 ///
 /// Dropping it kills the process; if the test is panicking, its stderr is printed first.
 pub struct ReceiverProcess {
-    child: Child,
-    exit: Option<ExitStatus>,
+    process: ChildProcess,
     grpc_addr: SocketAddr,
     http_addr: SocketAddr,
     snapshot_path: PathBuf,
-    stderr_path: PathBuf,
-    args: Vec<String>,
-    scratch: ScratchDir,
+    _scratch: ScratchDir,
 }
 
 impl ReceiverProcess {
@@ -66,8 +63,6 @@ impl ReceiverProcess {
         let [grpc_port, http_port] = free_ports();
         let (grpc_addr, http_addr) = (loopback(grpc_port), loopback(http_port));
         let snapshot_path = scratch.path().join("snapshot.json");
-        let stderr_path = scratch.path().join("receiver.stderr");
-        let stdout_path = scratch.path().join("receiver.stdout");
         let mut args = vec![
             "receive".to_owned(),
             "--otlp-grpc".to_owned(),
@@ -80,52 +75,33 @@ impl ReceiverProcess {
             snapshot_interval.to_owned(),
         ];
         args.extend(extra_args.iter().map(|arg| (*arg).to_owned()));
-        let child = Command::new(env!("CARGO_BIN_EXE_otel-parity"))
+        let mut command = Command::new(otel_parity_binary());
+        command
             .args(&args)
             .env("RUST_BACKTRACE", "1")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(create_file(&stdout_path))
-            .stderr(create_file(&stderr_path))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start otel-parity {args:?}: {e}"));
-        let mut receiver = Self {
-            child,
-            exit: None,
+            .envs(env.iter().copied());
+        let output = ChildOutput::Separate {
+            stdout: &scratch.path().join("receiver.stdout"),
+            stderr: &scratch.path().join("receiver.stderr"),
+        };
+        let name = format!("otel-parity {}", args.join(" "));
+        let mut process =
+            ChildProcess::spawn(&name, &mut command, output).stop_timeout(RECEIVER_STOP_TIMEOUT);
+        process.wait_for(RECEIVER_START_TIMEOUT, "listening", || {
+            port_accepts(grpc_addr) && port_accepts(http_addr)
+        })?;
+        Ok(Self {
+            process,
             grpc_addr,
             http_addr,
             snapshot_path,
-            stderr_path,
-            args,
-            scratch,
-        };
-        let deadline = Instant::now() + RECEIVER_START_TIMEOUT;
-        loop {
-            if port_accepts(grpc_addr) && port_accepts(http_addr) {
-                return Ok(receiver);
-            }
-            if let Some(status) = receiver.poll_exit() {
-                return Err(format!(
-                    "otel-parity {:?} exited before listening ({status})\n{}",
-                    receiver.args,
-                    receiver.stderr_tail()
-                ));
-            }
-            if Instant::now() >= deadline {
-                // Dropping `receiver` while panicking prints its stderr.
-                panic!(
-                    "otel-parity {:?} did not accept connections on {grpc_addr} and {http_addr} \
-                     within {RECEIVER_START_TIMEOUT:?}",
-                    receiver.args
-                );
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+            _scratch: scratch,
+        })
     }
 
     /// The receiver's process id, e.g. to read its memory use from `/proc/<pid>/status`.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.id()
     }
 
     /// The OTLP/gRPC endpoint as SDK exporters take it: `http://127.0.0.1:PORT`.
@@ -155,17 +131,12 @@ impl ReceiverProcess {
 
     /// Everything the receiver has written to stderr so far.
     pub fn stderr(&self) -> String {
-        fs::read_to_string(&self.stderr_path).unwrap_or_default()
+        self.process.stderr()
     }
 
-    /// The end of the receiver's stderr, headed by its command line, for failure messages.
+    /// The end of the receiver's output, headed by its command line, for failure messages.
     pub fn stderr_tail(&self) -> String {
-        format!(
-            "--- otel-parity {} stderr ({}) ---\n{}",
-            self.args.join(" "),
-            self.stderr_path.display(),
-            tail(&self.stderr(), STDERR_TAIL_LINES)
-        )
+        self.process.output_tail()
     }
 
     /// The snapshot file's text as last written, or `None` before the first write.
@@ -204,7 +175,7 @@ impl ReceiverProcess {
             if let Some(snapshot) = self.read_snapshot().filter(|s| ready(s)) {
                 return Some(snapshot);
             }
-            if Instant::now() >= deadline || self.poll_exit().is_some() {
+            if Instant::now() >= deadline || self.process.exited().is_some() {
                 return None;
             }
             thread::sleep(Duration::from_millis(100));
@@ -214,40 +185,8 @@ impl ReceiverProcess {
     /// Sends SIGTERM and waits for the process to exit; it should write a final snapshot and
     /// exit on its own. Panics (after SIGKILL) if it is still running after a bounded wait.
     pub fn stop(&mut self) -> ExitStatus {
-        if let Some(status) = self.poll_exit() {
-            return status;
-        }
-        match stop_child(&mut self.child, RECEIVER_STOP_TIMEOUT) {
-            Some(status) => {
-                self.exit = Some(status);
-                status
-            }
-            None => {
-                self.exit = self.child.try_wait().ok().flatten();
-                panic!(
-                    "otel-parity did not exit within {RECEIVER_STOP_TIMEOUT:?} of SIGTERM; killed"
-                );
-            }
-        }
-    }
-
-    /// The exit status if the process has exited.
-    fn poll_exit(&mut self) -> Option<ExitStatus> {
-        if self.exit.is_none() {
-            self.exit = self.child.try_wait().ok().flatten();
-        }
-        self.exit
-    }
-}
-
-impl Drop for ReceiverProcess {
-    fn drop(&mut self) {
-        if self.poll_exit().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if thread::panicking() {
-            eprintln!("{}", self.stderr_tail());
-        }
+        self.process.stop().unwrap_or_else(|| {
+            panic!("otel-parity did not exit within {RECEIVER_STOP_TIMEOUT:?} of SIGTERM; killed")
+        })
     }
 }

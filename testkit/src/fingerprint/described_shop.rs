@@ -4,10 +4,10 @@
 use otel_parity_proto::v1 as pb;
 use pb::SpanKind::{Client, Consumer, Internal, Producer, Server};
 
-use super::builder::{Edge, Logs, Metric, Op, Sampler, Service};
+use super::described::{Edge, Logs, Metric, Op, Sampler, Service};
 
-/// The shop, sampled at 25% with thresholds (`th:c`) as in production.
-pub fn shop() -> Vec<Service> {
+/// The shop described per request, sampled at 25% with thresholds (`th:c`) as in production.
+pub fn described_shop() -> Vec<Service> {
     let th_c = Sampler::Threshold("c", 0.25);
     let http_server = || {
         vec![

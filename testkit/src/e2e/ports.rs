@@ -1,8 +1,9 @@
 //! Free loopback ports, and waiting for a server to listen on one.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::poll_until;
 
 /// A loopback port that was free a moment ago (bound to port 0, then released).
 pub fn free_port() -> u16 {
@@ -37,14 +38,5 @@ pub fn port_accepts(addr: SocketAddr) -> bool {
 
 /// Polls `addr` until it accepts TCP connections; false if it did not within `timeout`.
 pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if port_accepts(addr) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
+    poll_until(timeout, Duration::from_millis(50), || port_accepts(addr))
 }

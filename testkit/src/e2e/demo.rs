@@ -3,31 +3,31 @@
 
 use std::fs;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use super::child::{ChildOutput, ChildProcess};
 use super::ports::{free_ports, loopback};
-use super::process::{ScratchDir, create_file, stop_child, tail};
+use super::process::ScratchDir;
+use super::{otel_parity_binary, poll_until};
 
 /// How long the demo may take to send its traffic and print its report, and how long any
 /// later wait on it may take (its evaluations follow on their own schedule).
 const WAIT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a wait polls.
+const POLL: Duration = Duration::from_millis(200);
 /// How long the demo may take to exit after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Lines of its output shown when a test fails.
-const OUTPUT_TAIL_LINES: usize = 100;
 /// The line the demo prints after its report text, once every push is stored.
 const REPORT_PRINTED: &str = "Planted in staging:";
 
 /// A running demo whose traffic is all stored: it has printed its report. Dropping it stops it
 /// (SIGTERM, then SIGKILL), printing its output if the test is failing.
 pub struct DemoProcess {
-    child: Child,
+    process: ChildProcess,
     http: SocketAddr,
     push: SocketAddr,
-    dir: ScratchDir,
+    _dir: ScratchDir,
 }
 
 impl DemoProcess {
@@ -48,7 +48,8 @@ impl DemoProcess {
     fn try_start() -> Result<Self, String> {
         let dir = ScratchDir::new("demo");
         let [grpc, otlp_http, http, push] = free_ports().map(loopback);
-        let child = Command::new(env!("CARGO_BIN_EXE_otel-parity"))
+        let mut command = Command::new(otel_parity_binary());
+        command
             .arg("demo")
             .args(["--otlp-grpc", &grpc.to_string()])
             .args(["--otlp-http", &otlp_http.to_string()])
@@ -56,34 +57,24 @@ impl DemoProcess {
             .args(["--push-listen", &push.to_string()])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
-            .env("RUST_BACKTRACE", "1")
-            .stdin(Stdio::null())
-            .stdout(create_file(&dir.path().join("stdout")))
-            .stderr(create_file(&dir.path().join("stderr")))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start otel-parity demo: {e}"));
-        let mut demo = DemoProcess {
-            child,
+            .env("RUST_BACKTRACE", "1");
+        let stdout_path = dir.path().join("stdout");
+        let output = ChildOutput::Separate {
+            stdout: &stdout_path,
+            stderr: &dir.path().join("stderr"),
+        };
+        let mut process = ChildProcess::spawn("otel-parity demo", &mut command, output)
+            .stop_timeout(STOP_TIMEOUT)
+            .stopped_on_drop();
+        process.wait_for(WAIT_TIMEOUT, "printed its report", || {
+            fs::read_to_string(&stdout_path).is_ok_and(|out| out.contains(REPORT_PRINTED))
+        })?;
+        Ok(DemoProcess {
+            process,
             http,
             push,
-            dir,
-        };
-        let deadline = Instant::now() + WAIT_TIMEOUT;
-        while !demo.stdout().contains(REPORT_PRINTED) {
-            if let Some(status) = demo.poll_exit() {
-                return Err(format!(
-                    "otel-parity demo exited ({status}) before it printed its report\n{}",
-                    demo.output_tail()
-                ));
-            }
-            // Dropping `demo` while panicking prints its output.
-            assert!(
-                Instant::now() < deadline,
-                "the demo printed no report within {WAIT_TIMEOUT:?}"
-            );
-            thread::sleep(Duration::from_millis(200));
-        }
-        Ok(demo)
+            _dir: dir,
+        })
     }
 
     /// The analyzer's HTTP API (and UI, and `/metrics`).
@@ -102,48 +93,21 @@ impl DemoProcess {
     }
 
     /// Polls `done` every 200 ms; panics with the demo's output after 60 s.
-    pub fn wait_until(&self, what: &str, done: impl Fn() -> bool) {
-        let deadline = Instant::now() + WAIT_TIMEOUT;
-        while !done() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting until {what}\n{}",
-                self.output_tail()
-            );
-            thread::sleep(Duration::from_millis(200));
-        }
+    pub fn wait_until(&self, what: &str, done: impl FnMut() -> bool) {
+        assert!(
+            poll_until(WAIT_TIMEOUT, POLL, done),
+            "timed out waiting until {what}\n{}",
+            self.output_tail()
+        );
     }
 
     /// Everything the demo has printed to stdout so far.
     pub fn stdout(&self) -> String {
-        fs::read_to_string(self.output_path("stdout")).unwrap_or_default()
+        self.process.stdout()
     }
 
     /// The end of the demo's stdout and stderr, for failure messages.
     pub fn output_tail(&self) -> String {
-        let stderr = fs::read_to_string(self.output_path("stderr")).unwrap_or_default();
-        format!(
-            "--- otel-parity demo stdout ({}) ---\n{}--- stderr ---\n{}",
-            self.dir.path().display(),
-            tail(&self.stdout(), OUTPUT_TAIL_LINES),
-            tail(&stderr, OUTPUT_TAIL_LINES)
-        )
-    }
-
-    fn output_path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn poll_exit(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        let _ = stop_child(&mut self.child, STOP_TIMEOUT);
-        if thread::panicking() {
-            eprintln!("{}", self.output_tail());
-        }
+        self.process.output_tail()
     }
 }

@@ -5,15 +5,15 @@
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use otel_parity_analyzer::store::Store;
 use serde_json::Value;
 
+use super::child::{ChildOutput, ChildProcess};
+use super::otel_parity_binary;
 use super::ports::{free_ports, loopback, port_accepts};
-use super::process::{ScratchDir, create_file, stop_child, tail};
+use super::process::ScratchDir;
 
 /// How long the analyzer may take to listen on both ports and answer `/readyz`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,15 +21,16 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long one API request may take.
 const API_TIMEOUT: Duration = Duration::from_secs(20);
-/// Lines of stderr shown when a test fails.
-const STDERR_TAIL_LINES: usize = 100;
 
 /// Where an analyzer listens, keeps its store and reads its config; the same for every
 /// (re)start.
 #[derive(Debug, Clone)]
 pub struct AnalyzerSite {
+    /// The HTTP API's address (`--listen`).
     pub http: SocketAddr,
+    /// The push port's address (`--push-listen`).
     pub push: SocketAddr,
+    /// The data directory (`--data-dir`).
     pub data_dir: PathBuf,
     /// The analyzer YAML passed with `--config`, if any.
     pub config: Option<PathBuf>,
@@ -72,25 +73,13 @@ impl AnalyzerSite {
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("otel-parity.db")
     }
-
-    /// Opens the store directly; only while no analyzer runs on it.
-    pub fn open_store(&self) -> Store {
-        Store::open(&self.store_path()).unwrap_or_else(|e| {
-            panic!(
-                "the store {} does not open after the analyzer stopped: {e}",
-                self.store_path().display()
-            )
-        })
-    }
 }
 
 /// A running `otel-parity analyze`; dropping it kills the process (printing its stderr if the
 /// test is failing).
 pub struct AnalyzerProcess {
-    child: Child,
-    exit: Option<ExitStatus>,
+    process: ChildProcess,
     site: AnalyzerSite,
-    stderr_path: PathBuf,
     /// Which start at this site this is (1 for the first), to name its stderr file.
     generation: u32,
     /// The directory of an analyzer started with [`AnalyzerProcess::start`].
@@ -131,54 +120,36 @@ impl AnalyzerProcess {
         let stderr_path = site
             .data_dir
             .with_file_name(format!("analyzer-{generation}.stderr"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_otel-parity"));
+        let mut command = Command::new(otel_parity_binary());
         command.arg("analyze");
         if let Some(config) = &site.config {
             command.arg("--config").arg(config);
         }
-        let child = command
+        command
             .args(["--listen", &site.http.to_string()])
             .args(["--push-listen", &site.push.to_string()])
             .arg("--data-dir")
             .arg(&site.data_dir)
-            .env("RUST_BACKTRACE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(create_file(&stderr_path))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start otel-parity analyze: {e}"));
-        let mut analyzer = AnalyzerProcess {
-            child,
-            exit: None,
+            .env("RUST_BACKTRACE", "1");
+        let name = format!(
+            "analyzer start {generation} (data in {})",
+            site.data_dir.display()
+        );
+        let mut process =
+            ChildProcess::spawn(&name, &mut command, ChildOutput::Stderr(&stderr_path))
+                .stop_timeout(STOP_TIMEOUT);
+        let readyz = format!("{}/readyz", site.http_url());
+        process.wait_for(START_TIMEOUT, "ready", || {
+            port_accepts(site.push)
+                && port_accepts(site.http)
+                && http_get(&readyz).is_ok_and(|(status, _)| status == 200)
+        })?;
+        Ok(AnalyzerProcess {
+            process,
             site: site.clone(),
-            stderr_path,
             generation,
             _scratch: None,
-        };
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            if port_accepts(site.push) && port_accepts(site.http) && analyzer.ready() {
-                return Ok(analyzer);
-            }
-            if let Some(status) = analyzer.poll_exit() {
-                return Err(format!(
-                    "analyzer start {generation} exited before it was ready ({status})\n{}",
-                    analyzer.stderr_tail()
-                ));
-            }
-            // Dropping `analyzer` while panicking prints its stderr.
-            assert!(
-                Instant::now() < deadline,
-                "analyzer start {generation} was not ready on {} and {} within {START_TIMEOUT:?}",
-                site.http,
-                site.push
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn ready(&self) -> bool {
-        self.get("/readyz").is_ok_and(|(status, _)| status == 200)
+        })
     }
 
     /// Where this analyzer listens and keeps its store.
@@ -208,20 +179,7 @@ impl AnalyzerProcess {
 
     /// GET `path` on the HTTP API: status and body.
     pub fn get(&self, path: &str) -> Result<(u16, String), String> {
-        let url = format!("{}{path}", self.http_url());
-        let mut response = ureq::get(&url)
-            .config()
-            .http_status_as_error(false)
-            .timeout_global(Some(API_TIMEOUT))
-            .build()
-            .call()
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
-        Ok((status, body))
+        http_get(&format!("{}{path}", self.http_url()))
     }
 
     /// `GET /api/v1/environments`: environment name → its summary.
@@ -257,33 +215,20 @@ impl AnalyzerProcess {
     /// SIGKILL: the process dies at once, mid-write or not. Waits until it is reaped.
     pub fn kill_9(&mut self) {
         assert!(
-            self.poll_exit().is_none(),
+            self.process.exited().is_none(),
             "analyzer start {} exited before it was killed\n{}",
             self.generation,
             self.stderr_tail()
         );
-        // Child::kill sends SIGKILL on Unix.
-        self.child
-            .kill()
-            .unwrap_or_else(|e| panic!("cannot SIGKILL the analyzer: {e}"));
-        let status = self
-            .child
-            .wait()
-            .unwrap_or_else(|e| panic!("cannot reap the analyzer: {e}"));
-        self.exit = Some(status);
+        self.process.kill();
     }
 
     /// SIGTERM, then waits for a clean exit (status 0); SIGKILL and a panic after a bounded
     /// wait.
     pub fn terminate(&mut self) {
-        let Some(status) = stop_child(&mut self.child, STOP_TIMEOUT) else {
-            self.exit = self.child.try_wait().ok().flatten();
-            panic!(
-                "analyzer did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed\n{}",
-                self.stderr_tail()
-            );
+        let Some(status) = self.process.stop() else {
+            panic!("analyzer did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed");
         };
-        self.exit = Some(status);
         assert!(
             status.success(),
             "analyzer exited with {status} after SIGTERM\n{}",
@@ -293,32 +238,23 @@ impl AnalyzerProcess {
 
     /// The end of this start's stderr, for failure messages.
     pub fn stderr_tail(&self) -> String {
-        let text = fs::read_to_string(&self.stderr_path).unwrap_or_default();
-        format!(
-            "--- analyzer start {} stderr ({}, data in {}) ---\n{}",
-            self.generation,
-            self.stderr_path.display(),
-            self.site.data_dir.display(),
-            tail(&text, STDERR_TAIL_LINES)
-        )
-    }
-
-    fn poll_exit(&mut self) -> Option<ExitStatus> {
-        if self.exit.is_none() {
-            self.exit = self.child.try_wait().ok().flatten();
-        }
-        self.exit
+        self.process.output_tail()
     }
 }
 
-impl Drop for AnalyzerProcess {
-    fn drop(&mut self) {
-        if self.poll_exit().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if thread::panicking() {
-            eprintln!("{}", self.stderr_tail());
-        }
-    }
+/// GET `url`: status and body.
+fn http_get(url: &str) -> Result<(u16, String), String> {
+    let mut response = ureq::get(url)
+        .config()
+        .http_status_as_error(false)
+        .timeout_global(Some(API_TIMEOUT))
+        .build()
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+    Ok((status, body))
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use otel_parity_proto::v1 as pb;
 use pb::SpanKind::{Consumer, Server};
 
-pub use super::shop::shop;
+use super::{MetricBuilder, cardinality};
 
 /// How a service's spans are sampled.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,9 +30,13 @@ impl Sampler {
 /// One span operation, per request of its service.
 #[derive(Debug, Clone)]
 pub struct Op {
+    /// The span name.
     pub name: &'static str,
+    /// The span kind.
     pub kind: pb::SpanKind,
+    /// Spans per request of the service.
     pub per_request: f64,
+    /// Span attribute keys.
     pub attrs: Vec<&'static str>,
     /// SERVER/CONSUMER: share of spans whose parent is remote (others roots).
     pub remote_share: f64,
@@ -41,8 +45,11 @@ pub struct Op {
 /// A parent→child edge into one of the service's operations.
 #[derive(Debug, Clone)]
 pub struct Edge {
+    /// The key of the parent's service.
     pub parent_service: &'static str,
+    /// The parent operation (name, kind).
     pub parent: (&'static str, pb::SpanKind),
+    /// The child operation (name, kind), one of the service's.
     pub child: (&'static str, pb::SpanKind),
     /// Share of the child operation's spans under this parent.
     pub share: f64,
@@ -51,39 +58,61 @@ pub struct Edge {
 /// One metric: data points per 1k requests, keys with their value counts.
 #[derive(Debug, Clone)]
 pub struct Metric {
+    /// The metric name.
     pub name: &'static str,
+    /// The data point type: `gauge`, `sum`, `histogram`, …
     pub kind: &'static str,
+    /// The unit.
     pub unit: &'static str,
+    /// Sums: whether the sum is monotonic.
     pub monotonic: bool,
+    /// `cumulative`, `delta`, or empty for gauges.
     pub temporality: &'static str,
+    /// Histograms: the bucket bounds.
     pub bounds: Vec<f64>,
+    /// Attribute keys with their distinct values (at prod's scale).
     pub keys: Vec<(&'static str, f64)>,
+    /// Series (at prod's scale).
     pub series: f64,
+    /// Data points per 1,000 requests.
     pub per_1k: f64,
 }
 
 /// Log records per request and their shape.
 #[derive(Debug, Clone)]
 pub struct Logs {
+    /// Log records per request.
     pub per_request: f64,
+    /// Share of the records per severity text.
     pub severities: Vec<(&'static str, f64)>,
+    /// Share of the records per `event.name`.
     pub events: Vec<(&'static str, f64)>,
+    /// Share of the records that carry a trace id.
     pub trace_share: f64,
 }
 
 /// One service, per request.
 #[derive(Debug, Clone)]
 pub struct Service {
+    /// The service key, `namespace/name`.
     pub key: &'static str,
+    /// Requests at prod's scale.
     pub requests: f64,
+    /// Allowlisted resource attributes with their values.
     pub resource: Vec<(&'static str, &'static str)>,
+    /// Instrumentation scopes with their versions.
     pub scopes: Vec<(&'static str, &'static str)>,
+    /// Span operations.
     pub ops: Vec<Op>,
+    /// Incoming edges.
     pub edges: Vec<Edge>,
+    /// Metrics.
     pub metrics: Vec<Metric>,
+    /// Logs, if the service sends any.
     pub logs: Option<Logs>,
     /// Whether a request-duration metric counts its requests.
     pub request_metric: bool,
+    /// How its spans are sampled.
     pub sampler: Sampler,
     /// Multiplies recorded spans (e.g. an exporter dropping most of them).
     pub span_factor: f64,
@@ -94,6 +123,7 @@ pub struct Service {
 pub struct Scale {
     /// Multiplies requests (and so every count).
     pub traffic: f64,
+    /// The instance count estimate.
     pub instances: f64,
     /// Multiplies series and value cardinalities (fewer instances, routes).
     pub series: f64,
@@ -111,7 +141,7 @@ impl Scale {
 }
 
 /// The described service, to plant a difference in.
-pub fn service<'a>(shop: &'a mut [Service], key: &str) -> &'a mut Service {
+pub fn service_mut<'a>(shop: &'a mut [Service], key: &str) -> &'a mut Service {
     shop.iter_mut()
         .find(|s| s.key == key)
         .unwrap_or_else(|| panic!("no service {key}"))
@@ -130,13 +160,6 @@ pub fn build(shop: &[Service], scale: Scale) -> pb::EnvironmentFingerprint {
 
 fn round(x: f64) -> u64 {
     x.round().max(0.0) as u64
-}
-
-fn cardinality(estimate: f64) -> Option<pb::Cardinality> {
-    Some(pb::Cardinality {
-        estimate,
-        hll: vec![],
-    })
 }
 
 fn build_service(s: &Service, scale: Scale) -> pb::ServiceFingerprint {
@@ -270,10 +293,8 @@ fn build_service(s: &Service, scale: Scale) -> pb::ServiceFingerprint {
             bytes: items * 440,
         })
     };
-    let (namespace, name) = s.key.split_once('/').unwrap_or(("", s.key));
+    let (_, identity) = super::service(s.key).build();
     pb::ServiceFingerprint {
-        namespace: namespace.to_owned(),
-        name: name.to_owned(),
         resource: Some(resource),
         ingestion: Some(pb::Ingestion {
             traces: signal(total_spans),
@@ -285,49 +306,28 @@ fn build_service(s: &Service, scale: Scale) -> pb::ServiceFingerprint {
         edges,
         sampling: Some(sampling),
         logs,
-        overflow: None,
+        ..identity
     }
 }
 
 fn metric(m: &Metric, requests: f64, scale: Scale) -> pb::MetricShape {
     let points = round(requests * m.per_1k / 1000.0);
-    let mut shape = pb::MetricShape {
-        types: [(m.kind.to_owned(), points)].into(),
-        units: [(m.unit.to_owned(), points)].into(),
-        attribute_keys: m
-            .keys
-            .iter()
-            .map(|(k, values)| {
-                (
-                    (*k).to_owned(),
-                    pb::AttributeKeyShape {
-                        count: points,
-                        values: cardinality((values * scale.series).max(1.0)),
-                    },
-                )
-            })
-            .collect(),
-        series: cardinality((m.series * scale.series).max(1.0)),
-        data_points: points,
-        ..Default::default()
-    };
+    let mut shape = MetricBuilder::new(m.kind, m.unit)
+        .points(points)
+        .series((m.series * scale.series).max(1.0));
     if !m.temporality.is_empty() {
-        shape.temporalities = [(m.temporality.to_owned(), points)].into();
+        shape = shape.temporality(m.temporality);
     }
     if m.kind == "sum" {
-        if m.monotonic {
-            shape.monotonic_points = points;
-        } else {
-            shape.non_monotonic_points = points;
-        }
+        shape = shape.monotonic(m.monotonic);
     }
     if !m.bounds.is_empty() {
-        shape.bucket_layouts = vec![pb::BucketLayout {
-            bounds: m.bounds.clone(),
-            data_points: points,
-        }];
+        shape = shape.buckets(&m.bounds);
     }
-    shape
+    for (key, values) in &m.keys {
+        shape = shape.attr(key, (values * scale.series).max(1.0));
+    }
+    shape.shape()
 }
 
 fn log_shape(l: &Logs, requests: f64) -> pb::LogShape {

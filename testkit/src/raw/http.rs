@@ -1,8 +1,5 @@
 //! A minimal HTTP/1.1 client on a raw TCP stream: it sends exactly the bytes it is given
 //! (headers and body), which no well-behaved HTTP library would, and reads the response whole.
-//!
-//! Self-contained (no other module of this test crate), so that other test crates can include
-//! it with `#[path]`.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -17,8 +14,10 @@ pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(15);
 /// `google.rpc.Status`, the body of OTLP/HTTP error responses.
 #[derive(Clone, PartialEq, Message)]
 pub struct RpcStatus {
+    /// The gRPC status code.
     #[prost(int32, tag = "1")]
     pub code: i32,
+    /// What went wrong, for people.
     #[prost(string, tag = "2")]
     pub message: String,
 }
@@ -31,8 +30,11 @@ pub const RESOURCE_EXHAUSTED: i32 = 8;
 /// An HTTP response, read whole.
 #[derive(Debug)]
 pub struct HttpResponse {
+    /// The status code.
     pub status: u16,
+    /// The headers, as sent (name, value).
     pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
     pub body: Vec<u8>,
 }
 
