@@ -45,6 +45,10 @@ pub struct AnalyzeArgs {
     /// Where the store lives [default: ./otel-parity-data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The store: `sqlite:PATH` or `postgres://USER:PASS@HOST:PORT/DB`
+    /// [default: SQLite under --data-dir].
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Args)]

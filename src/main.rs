@@ -101,6 +101,9 @@ fn analyze(args: AnalyzeArgs) -> Result<(), CliError> {
     if let Some(data_dir) = args.data_dir {
         config.data_dir = data_dir;
     }
+    if let Some(store) = args.store {
+        config.store = Some(store);
+    }
     runtime()?.block_on(serve::analyze(config, shutdown_signal()))
 }
 

@@ -16,7 +16,3 @@ pub mod store;
 pub mod web;
 
 pub use error::Error;
-
-/// The web API's tests read the clock as `crate::unix_nanos_now`.
-#[cfg(test)]
-use otel_parity_runtime::time::unix_nanos_now;

@@ -82,11 +82,9 @@ pub async fn run(
     let sent_at = Instant::now();
     tokio::time::sleep(PUSH_INTERVAL * 3).await;
     let report = loop {
-        let probe = store_probe.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            probe.report("prod", "staging", Duration::from_secs(3600))
-        })
-        .await?;
+        let result = store_probe
+            .report("prod", "staging", Duration::from_secs(3600))
+            .await;
         match result {
             Ok(report) => break report,
             Err(_) if sent_at.elapsed() < Duration::from_secs(20) => {

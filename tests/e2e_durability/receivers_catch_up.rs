@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::exposition::sample;
 use crate::sender::{Control, Phase, Sender};
-use crate::stored::{difference, merged, open_store, tally_of};
+use crate::stored::{difference, environments, merged, open_store, tally_of};
 use crate::wait_until;
 
 const ENVIRONMENTS: [&str; 2] = ["prod", "staging"];
@@ -175,9 +175,7 @@ fn acknowledged_pushes_survive_kill_9_and_receivers_catch_up() {
     }
 
     let store = open_store(&site);
-    let stored_environments = store
-        .environments()
-        .unwrap_or_else(|e| panic!("cannot list the stored environments: {e}"));
+    let stored_environments = environments(&store);
     let names: Vec<&str> = stored_environments
         .iter()
         .map(|e| e.name.as_str())

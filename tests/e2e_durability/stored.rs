@@ -4,13 +4,33 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use otel_parity_analyzer::store::{MergedFingerprint, Store};
+use std::future::Future;
+use std::sync::OnceLock;
+
+use otel_parity_analyzer::store::{
+    EnvironmentSummary, MergedFingerprint, Retention, Store, StoreLocation,
+};
 use otel_parity_testkit::e2e::AnalyzerSite;
 use otel_parity_testkit::shop::{OperationCount, ServiceCount, Tally};
 
+/// Runs one store call to completion (the store is async; these tests are not).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start a runtime: {e}"))
+        })
+        .block_on(future)
+}
+
 /// Opens the store of `site` directly; only while no analyzer runs on it.
 pub fn open_store(site: &AnalyzerSite) -> Store {
-    Store::open(&site.store_path()).unwrap_or_else(|e| {
+    let location = StoreLocation::Sqlite(site.store_path());
+    block_on(Store::open(&location, Retention::default())).unwrap_or_else(|e| {
         panic!(
             "the store {} does not open after the analyzer stopped: {e}",
             site.store_path().display()
@@ -20,10 +40,15 @@ pub fn open_store(site: &AnalyzerSite) -> Store {
 
 /// Every push of `env` in the store, merged; panics when there is none.
 pub fn merged(store: &Store, env: &str) -> MergedFingerprint {
-    store
-        .fingerprint(env, 0, u64::MAX)
+    block_on(store.fingerprint(env, 0, u64::MAX))
         .unwrap_or_else(|e| panic!("cannot merge the stored pushes of {env}: {e}"))
         .unwrap_or_else(|| panic!("the store holds no push of environment {env}"))
+}
+
+/// Every environment the store holds.
+pub fn environments(store: &Store) -> Vec<EnvironmentSummary> {
+    block_on(store.environments())
+        .unwrap_or_else(|e| panic!("cannot list the stored environments: {e}"))
 }
 
 /// The span counts of a merged fingerprint, per operation, and the trace ingestion (spans,

@@ -55,7 +55,9 @@ impl StoreLocation {
             if path.is_empty() {
                 return Err(StoreError::Location {
                     spec: spec.to_owned(),
-                    reason: "sqlite: needs a file path, e.g. sqlite:/var/lib/otel-parity/otel-parity.db".into(),
+                    reason:
+                        "sqlite: needs a file path, e.g. sqlite:/var/lib/otel-parity/otel-parity.db"
+                            .into(),
                 });
             }
             return Ok(StoreLocation::Sqlite(path.into()));
@@ -542,7 +544,9 @@ fn summarize(totals: Vec<EnvironmentTotals>) -> Vec<EnvironmentSummary> {
             .or_insert_with(|| (RangeMerge::new(), u64::MAX, 0));
         entry.1 = entry.1.min(row.window_start);
         entry.2 = entry.2.max(row.window_end);
-        entry.0.count_receivers(&row.receivers, row.receiver_instance.as_deref());
+        entry
+            .0
+            .count_receivers(&row.receivers, row.receiver_instance.as_deref());
         entry.0.pushes += row.pushes;
     }
     by_environment

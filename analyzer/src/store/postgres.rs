@@ -129,7 +129,8 @@ impl PostgresStore {
             path: redact_url(url),
             reason,
         };
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| open_error(e.to_string()))?;
+        let config =
+            tokio_postgres::Config::from_str(url).map_err(|e| open_error(e.to_string()))?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -208,7 +209,10 @@ impl PostgresStore {
                     other => other.to_string(),
                 },
             };
-            transaction.batch_execute(sql).await.map_err(migrate_error)?;
+            transaction
+                .batch_execute(sql)
+                .await
+                .map_err(migrate_error)?;
             transaction
                 .execute("UPDATE otel_parity_schema SET version = $1", &[&target])
                 .await
@@ -527,7 +531,11 @@ impl PostgresStore {
                  WHERE level_seconds = $1 AND bucket_start_unix_nano <= $2",
                 &[
                     &(Level::Hour.seconds() as i32),
-                    &stored(cutoffs.hours_ended_before.saturating_sub(Level::Hour.nanos())),
+                    &stored(
+                        cutoffs
+                            .hours_ended_before
+                            .saturating_sub(Level::Hour.nanos()),
+                    ),
                 ],
             )
             .await

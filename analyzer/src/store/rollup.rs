@@ -76,7 +76,9 @@ pub struct RollupPass {
 
 /// A row that could not be read back while rolling up or reporting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("rollup of environment {environment:?} ({level:?} bucket at {bucket_start}) is corrupt: {reason}")]
+#[error(
+    "rollup of environment {environment:?} ({level:?} bucket at {bucket_start}) is corrupt: {reason}"
+)]
 pub struct CorruptRollup {
     /// The row's environment.
     pub environment: String,
@@ -178,7 +180,10 @@ impl PassInProgress {
             let Some(finished) = delta.finish() else {
                 continue;
             };
-            targets.entry(hour_of(&minute)).or_default().push(finished.clone());
+            targets
+                .entry(hour_of(&minute))
+                .or_default()
+                .push(finished.clone());
             targets.entry(minute).or_default().push(finished);
         }
         let mut rows = Vec::with_capacity(targets.len());

@@ -295,7 +295,10 @@ pub(super) fn insert_batch(
 
 /// Writes a roll-up pass: the rows' new contents and the pending pushes they
 /// absorbed, deleted, in one transaction.
-pub(super) fn commit_rollup(connection: &mut Connection, pass: &RollupPass) -> Result<(), StoreError> {
+pub(super) fn commit_rollup(
+    connection: &mut Connection,
+    pass: &RollupPass,
+) -> Result<(), StoreError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut upsert = transaction.prepare_cached(
@@ -323,7 +326,8 @@ pub(super) fn commit_rollup(connection: &mut Connection, pass: &RollupPass) -> R
                 row.fingerprint,
             ])?;
         }
-        let mut consumed = transaction.prepare_cached("DELETE FROM pending_pushes WHERE id = ?1")?;
+        let mut consumed =
+            transaction.prepare_cached("DELETE FROM pending_pushes WHERE id = ?1")?;
         for id in &pass.consumed {
             consumed.execute([id])?;
         }
@@ -362,7 +366,11 @@ pub(super) fn apply_retention(
         "DELETE FROM rollups WHERE level_seconds = ?1 AND bucket_start_unix_nano <= ?2",
         params![
             Level::Hour.seconds(),
-            stored(cutoffs.hours_ended_before.saturating_sub(Level::Hour.nanos()))
+            stored(
+                cutoffs
+                    .hours_ended_before
+                    .saturating_sub(Level::Hour.nanos())
+            )
         ],
     )?;
     transaction.commit()?;
@@ -477,7 +485,11 @@ pub(super) fn rollup_row(
     )?;
     Ok(statement
         .query_row(
-            params![key.environment, key.level.seconds(), stored(key.bucket_start)],
+            params![
+                key.environment,
+                key.level.seconds(),
+                stored(key.bucket_start)
+            ],
             |row| {
                 Ok(RollupRow {
                     key: key.clone(),
@@ -586,7 +598,9 @@ pub(super) fn environment_totals(
 
 /// The newest rollup version and the pending pushes: what changed since a
 /// reader last looked.
-pub(super) fn change_marker(transaction: &rusqlite::Transaction<'_>) -> Result<(u64, u64), StoreError> {
+pub(super) fn change_marker(
+    transaction: &rusqlite::Transaction<'_>,
+) -> Result<(u64, u64), StoreError> {
     Ok(transaction.query_row(
         "SELECT (SELECT coalesce(max(version), 0) * 1000003 + count(*) FROM rollups),
                 (SELECT coalesce(max(id), 0) FROM pending_pushes)",
@@ -597,7 +611,11 @@ pub(super) fn change_marker(transaction: &rusqlite::Transaction<'_>) -> Result<(
 
 /// Pushes waiting to be rolled up.
 pub(super) fn pending_count(transaction: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
-    Ok(transaction.query_row("SELECT count(*) FROM pending_pushes", [], |row| get_u64(row, 0))?)
+    Ok(
+        transaction.query_row("SELECT count(*) FROM pending_pushes", [], |row| {
+            get_u64(row, 0)
+        })?,
+    )
 }
 
 /// A value stored from a `u64`: callers validated it fits.

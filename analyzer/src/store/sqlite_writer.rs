@@ -17,7 +17,10 @@ const MAX_GROUP: usize = 512;
 enum Command {
     Insert(ValidPush, oneshot::Sender<Result<Inserted, StoreError>>),
     CommitRollup(RollupPass, oneshot::Sender<Result<(), StoreError>>),
-    Retain(RetentionCutoffs, oneshot::Sender<Result<Retired, StoreError>>),
+    Retain(
+        RetentionCutoffs,
+        oneshot::Sender<Result<Retired, StoreError>>,
+    ),
     Check(oneshot::Sender<Result<(), StoreError>>),
 }
 

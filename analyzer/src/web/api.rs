@@ -12,7 +12,6 @@
 //! Bad queries answer 400, unknown pairs, environments or services 404, both
 //! with `{"error": "…"}`.
 
-
 use axum::Router;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};

@@ -16,7 +16,8 @@ use otel_parity_testkit::postgres::PostgresCluster;
 use super::*;
 
 /// 2026-09-21T00:00:00Z in Unix nanoseconds: windows start here (a whole hour).
-pub(super) const T0: u64 = 1_790_000_000_000_000_000 - 1_790_000_000_000_000_000 % 3_600_000_000_000;
+pub(super) const T0: u64 =
+    1_790_000_000_000_000_000 - 1_790_000_000_000_000_000 % 3_600_000_000_000;
 pub(super) const SECOND: u64 = 1_000_000_000;
 pub(super) const MINUTE: u64 = 60 * SECOND;
 /// One push interval.
@@ -49,10 +50,10 @@ fn cluster() -> Arc<PostgresCluster> {
         return cluster;
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pg-tests");
-    let cluster = Arc::new(
-        PostgresCluster::start(&root)
-            .unwrap_or_else(|e| panic!("{e} (scripts/test installs the Debian package postgresql)")),
-    );
+    let cluster =
+        Arc::new(PostgresCluster::start(&root).unwrap_or_else(|e| {
+            panic!("{e} (scripts/test installs the Debian package postgresql)")
+        }));
     *shared = Arc::downgrade(&cluster);
     cluster
 }
@@ -134,7 +135,9 @@ impl TestStore {
 
     /// Why reopening the database fails.
     pub async fn reopen_err(&self) -> StoreError {
-        Store::open(&self.location, self.retention).await.unwrap_err()
+        Store::open(&self.location, self.retention)
+            .await
+            .unwrap_err()
     }
 }
 

@@ -13,11 +13,22 @@ async fn replicas_started_together_migrate_once_and_share_every_push() {
     let mut tasks = tokio::task::JoinSet::new();
     for window in 0..40u64 {
         for receiver in 0..5u64 {
-            let request = push("production", &format!("otelcol-{receiver}"), window, window, 3);
+            let request = push(
+                "production",
+                &format!("otelcol-{receiver}"),
+                window,
+                window,
+                3,
+            );
             for attempt in 0..2 {
                 let replica = replicas[((window + receiver + attempt) % 3) as usize].clone();
                 let request = request.clone();
-                tasks.spawn(async move { replica.insert_push(&request, received(&request)).await.unwrap() });
+                tasks.spawn(async move {
+                    replica
+                        .insert_push(&request, received(&request))
+                        .await
+                        .unwrap()
+                });
             }
         }
     }
@@ -47,10 +58,16 @@ async fn replicas_started_together_migrate_once_and_share_every_push() {
     assert_eq!(rolled, 200, "each push rolled up by exactly one replica");
     // Every replica reports the same.
     let merged = everything(&replicas[0], "production").await;
-    assert_eq!((checkout_counts(&merged).0, merged.pushes, merged.receivers), (600, 200, 5));
+    assert_eq!(
+        (checkout_counts(&merged).0, merged.pushes, merged.receivers),
+        (600, 200, 5)
+    );
     for replica in &replicas[1..] {
         assert_eq!(everything(replica, "production").await, merged);
-        assert_eq!(replica.environments().await.unwrap(), replicas[0].environments().await.unwrap());
+        assert_eq!(
+            replica.environments().await.unwrap(),
+            replicas[0].environments().await.unwrap()
+        );
     }
 }
 
@@ -60,7 +77,9 @@ async fn database_down_is_unavailable_and_the_store_reconnects_by_itself() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pg-tests");
     let cluster = PostgresCluster::start(&root).unwrap();
     let url = cluster.create_database("faults").unwrap();
-    let store = Store::open(&StoreLocation::Postgres(url), keep_everything()).await.unwrap();
+    let store = Store::open(&StoreLocation::Postgres(url), keep_everything())
+        .await
+        .unwrap();
     insert_all(&store, &[push("production", "otelcol-a", 0, 1, 30)]).await;
     store.check().await.unwrap();
 
@@ -69,7 +88,10 @@ async fn database_down_is_unavailable_and_the_store_reconnects_by_itself() {
     let error = store.insert_push(&down, received(&down)).await.unwrap_err();
     assert!(matches!(error, StoreError::Backend(_)), "{error:?}");
     assert!(matches!(store.check().await, Err(StoreError::Backend(_))));
-    assert!(matches!(store.fingerprint("production", 0, u64::MAX).await, Err(StoreError::Backend(_))));
+    assert!(matches!(
+        store.fingerprint("production", 0, u64::MAX).await,
+        Err(StoreError::Backend(_))
+    ));
 
     cluster.restart().unwrap();
     // The pool replaces its broken connections on the next calls.
@@ -95,10 +117,28 @@ async fn database_from_a_newer_release_is_refused() {
     let StoreLocation::Postgres(url) = &t.location else {
         unreachable!()
     };
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(connection);
-    client.execute("UPDATE otel_parity_schema SET version = 99", &[]).await.unwrap();
+    client
+        .execute("UPDATE otel_parity_schema SET version = 99", &[])
+        .await
+        .unwrap();
     let error = t.reopen_err().await;
-    assert!(matches!(error, StoreError::UnsupportedSchema { found: 99, supported: 1, .. }), "{error:?}");
-    assert!(!error.to_string().contains(":test@"), "password hidden: {error}");
+    assert!(
+        matches!(
+            error,
+            StoreError::UnsupportedSchema {
+                found: 99,
+                supported: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        !error.to_string().contains(":test@"),
+        "password hidden: {error}"
+    );
 }

@@ -9,14 +9,21 @@ use proptest::prelude::*;
 
 use super::*;
 
-const SERVICES: [&str; 4] = ["shop/frontend", "shop/cart", "shop/checkout", "shop/payment"];
+const SERVICES: [&str; 4] = [
+    "shop/frontend",
+    "shop/cart",
+    "shop/checkout",
+    "shop/payment",
+];
 
 /// One receiver's window, drawn from `seed`: some services, each with a
 /// request counter whose series overlap across windows.
 fn window(seed: u64) -> pb::EnvironmentFingerprint {
     let mut state = seed;
     let mut next = move |n: u64| {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) % n.max(1)
     };
     let mut fingerprint = pb::EnvironmentFingerprint::default();
@@ -30,7 +37,10 @@ fn window(seed: u64) -> pb::EnvironmentFingerprint {
         for s in first_series..first_series + points {
             series.update(s);
         }
-        let mut service = checkout(1 + next(50)).services.remove("shop/checkout").unwrap();
+        let mut service = checkout(1 + next(50))
+            .services
+            .remove("shop/checkout")
+            .unwrap();
         service.name = name.rsplit('/').next().unwrap().into();
         service.metrics.insert(
             "app.requests".into(),
@@ -58,7 +68,11 @@ fn expected(pushes: &[PushRequest]) -> Option<pb::EnvironmentFingerprint> {
     accumulator.finish()
 }
 
-fn assert_matches(read: Option<&MergedFingerprint>, expected: Option<&pb::EnvironmentFingerprint>, count: u64) {
+fn assert_matches(
+    read: Option<&MergedFingerprint>,
+    expected: Option<&pb::EnvironmentFingerprint>,
+    count: u64,
+) {
     let (Some(read), Some(expected)) = (read, expected) else {
         assert_eq!(read.is_none(), expected.is_none());
         return;
@@ -67,10 +81,19 @@ fn assert_matches(read: Option<&MergedFingerprint>, expected: Option<&pb::Enviro
     for (key, service) in &expected.services {
         let got = &read.fingerprint.services[key];
         assert_eq!(got.span_operations, service.span_operations, "{key}");
-        let (a, b) = (&got.metrics["app.requests"], &service.metrics["app.requests"]);
+        let (a, b) = (
+            &got.metrics["app.requests"],
+            &service.metrics["app.requests"],
+        );
         assert_eq!(a.data_points, b.data_points, "{key}");
-        let (ea, eb) = (a.series.as_ref().unwrap().estimate, b.series.as_ref().unwrap().estimate);
-        assert!((ea - eb).abs() <= (eb * 0.02).max(1.0), "{key}: {ea} vs {eb}");
+        let (ea, eb) = (
+            a.series.as_ref().unwrap().estimate,
+            b.series.as_ref().unwrap().estimate,
+        );
+        assert!(
+            (ea - eb).abs() <= (eb * 0.02).max(1.0),
+            "{key}: {ea} vs {eb}"
+        );
     }
     assert_eq!(read.fingerprint.services.len(), expected.services.len());
 }

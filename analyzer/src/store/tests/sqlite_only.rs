@@ -20,7 +20,9 @@ async fn file_is_written_ahead_with_full_sync_and_migrated_once() {
     let db = TempPath::new("modes");
     drop(open(&db.0).await.unwrap());
     let raw = Connection::open(&db.0).unwrap();
-    let mode: String = raw.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String = raw
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     drop(raw);
     // Migrations create tables without IF NOT EXISTS: a second run would fail.
@@ -60,22 +62,41 @@ async fn pushes_stored_by_release_one_are_rolled_up_after_the_upgrade() {
     let store = open(&db.0).await.unwrap();
     assert_eq!(user_version(&db.0), 2);
     assert_eq!(store.pending_pushes().await.unwrap(), 2);
-    assert_eq!(checkout_counts(&everything(&store, "production").await), (42, 84));
+    assert_eq!(
+        checkout_counts(&everything(&store, "production").await),
+        (42, 84)
+    );
     assert_eq!(store.roll_up_all().await.unwrap().rolled_up, 2);
-    assert_eq!(checkout_counts(&everything(&store, "production").await), (42, 84));
+    assert_eq!(
+        checkout_counts(&everything(&store, "production").await),
+        (42, 84)
+    );
     // Their keys came along: a retry is still a duplicate.
     let retry = push("production", "otelcol-a", 0, 1, 30);
-    assert_eq!(store.insert_push(&retry, T0).await.unwrap(), Inserted::Duplicate);
+    assert_eq!(
+        store.insert_push(&retry, T0).await.unwrap(),
+        Inserted::Duplicate
+    );
 }
 
 #[tokio::test]
 async fn database_from_a_newer_release_is_refused_and_left_alone() {
     let db = TempPath::new("future");
     drop(open(&db.0).await.unwrap());
-    Connection::open(&db.0).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    Connection::open(&db.0)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
     let error = open(&db.0).await.unwrap_err();
     assert!(
-        matches!(error, StoreError::UnsupportedSchema { found: 99, supported: 2, .. }),
+        matches!(
+            error,
+            StoreError::UnsupportedSchema {
+                found: 99,
+                supported: 2,
+                ..
+            }
+        ),
         "{error:?}"
     );
     let message = error.to_string();
@@ -89,7 +110,14 @@ async fn database_from_a_newer_release_is_refused_and_left_alone() {
 async fn corrupt_rollup_is_an_error_naming_the_row() {
     let db = TempPath::new("corrupt");
     let store = open(&db.0).await.unwrap();
-    insert_all(&store, &[push("production", "otelcol-a", 0, 1, 30), push("staging", "otelcol-s", 0, 1, 3)]).await;
+    insert_all(
+        &store,
+        &[
+            push("production", "otelcol-a", 0, 1, 30),
+            push("staging", "otelcol-s", 0, 1, 3),
+        ],
+    )
+    .await;
     store.roll_up_all().await.unwrap();
     Connection::open(&db.0)
         .unwrap()
@@ -98,21 +126,34 @@ async fn corrupt_rollup_is_an_error_naming_the_row() {
             [],
         )
         .unwrap();
-    let error = store.fingerprint("production", 0, u64::MAX).await.unwrap_err();
+    let error = store
+        .fingerprint("production", 0, u64::MAX)
+        .await
+        .unwrap_err();
     let StoreError::Corrupt(corrupt) = &error else {
         panic!("{error:?}");
     };
     assert_eq!(corrupt.environment, "production");
     assert_eq!(corrupt.bucket_start, T0);
-    assert!(error.to_string().contains("fingerprint does not decode"), "{error}");
+    assert!(
+        error.to_string().contains("fingerprint does not decode"),
+        "{error}"
+    );
     // Other environments still read.
-    assert_eq!(checkout_counts(&everything(&store, "staging").await), (3, 6));
+    assert_eq!(
+        checkout_counts(&everything(&store, "staging").await),
+        (3, 6)
+    );
 }
 
 #[tokio::test]
 async fn file_that_is_not_a_database_is_refused_naming_it() {
     let db = TempPath::new("not-sqlite");
-    std::fs::write(&db.0, "environment: staging\nlisten: 0.0.0.0:8080\n".repeat(100)).unwrap();
+    std::fs::write(
+        &db.0,
+        "environment: staging\nlisten: 0.0.0.0:8080\n".repeat(100),
+    )
+    .unwrap();
     let error = open(&db.0).await.unwrap_err();
     assert!(matches!(error, StoreError::Open { .. }), "{error:?}");
     let message = error.to_string();
@@ -127,30 +168,47 @@ async fn truncated_database_file_is_refused_naming_it() {
         let store = open(&db.0).await.unwrap();
         for window in 0..50 {
             let request = push("production", "otelcol-a", window, window, 30);
-            store.insert_push(&request, received(&request)).await.unwrap();
+            store
+                .insert_push(&request, received(&request))
+                .await
+                .unwrap();
         }
         store.roll_up_all().await.unwrap();
     }
     // Checkpointed into the main file, so that truncating it loses pages.
-    Connection::open(&db.0).unwrap().pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+    Connection::open(&db.0)
+        .unwrap()
+        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
     let bytes = std::fs::read(&db.0).unwrap();
     assert!(bytes.len() > 4096, "{}", bytes.len());
     for length in [40, 4096 + 100] {
         std::fs::write(&db.0, &bytes[..length]).unwrap();
         let error = open(&db.0).await.unwrap_err();
-        assert!(matches!(error, StoreError::Open { .. }), "{length}: {error:?}");
+        assert!(
+            matches!(error, StoreError::Open { .. }),
+            "{length}: {error:?}"
+        );
         let message = error.to_string();
         assert!(message.contains(&db.0.display().to_string()), "{message}");
-        assert!(message.contains("database disk image is malformed"), "{message}");
+        assert!(
+            message.contains("database disk image is malformed"),
+            "{message}"
+        );
     }
 }
 
 #[tokio::test]
 async fn missing_data_directory_is_an_open_error_naming_the_path() {
-    let path = std::env::temp_dir().join("otel-parity-no-such-dir-7f3a").join("otel-parity.db");
+    let path = std::env::temp_dir()
+        .join("otel-parity-no-such-dir-7f3a")
+        .join("otel-parity.db");
     let error = open(&path).await.unwrap_err();
     assert!(matches!(error, StoreError::Open { .. }), "{error:?}");
-    assert!(error.to_string().contains("otel-parity-no-such-dir-7f3a"), "{error}");
+    assert!(
+        error.to_string().contains("otel-parity-no-such-dir-7f3a"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -177,7 +235,9 @@ fn locations_parse_and_hide_passwords() {
         assert!(error.contains(reason), "{spec}: {error}");
         assert!(!error.contains("p@h"), "{error}");
     }
-    let error = StoreLocation::parse("postgres://u:hunter2@host:notaport/db").unwrap_err().to_string();
+    let error = StoreLocation::parse("postgres://u:hunter2@host:notaport/db")
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("invalid store"), "{error}");
     assert!(!error.contains("hunter2"), "{error}");
 }

@@ -78,16 +78,29 @@ async fn pushes_of_two_receivers_merge_with_counts_added(kind: Kind) {
 async fn retried_push_is_a_duplicate_before_and_after_roll_up(kind: Kind) {
     let t = TestStore::new(kind, "retry", keep_everything()).await;
     let first = push("production", "otelcol-a", 0, 1, 30);
-    insert_all(&t.store, &[first.clone(), push("production", "otelcol-b", 0, 4, 12)]).await;
+    insert_all(
+        &t.store,
+        &[first.clone(), push("production", "otelcol-b", 0, 4, 12)],
+    )
+    .await;
     // The retry carries the same key; even a different body changes nothing.
     let mut retry = first.clone();
     retry.fingerprint = Some(checkout(1_000));
     for (attempt, request) in [&first, &retry].into_iter().enumerate() {
         let at = received(&first) + (attempt as u64 + 1) * SECOND;
-        assert_eq!(t.store.insert_push(request, at).await.unwrap(), Inserted::Duplicate);
+        assert_eq!(
+            t.store.insert_push(request, at).await.unwrap(),
+            Inserted::Duplicate
+        );
     }
     t.store.roll_up_all().await.unwrap();
-    assert_eq!(t.store.insert_push(&retry, received(&first) + 9 * SECOND).await.unwrap(), Inserted::Duplicate);
+    assert_eq!(
+        t.store
+            .insert_push(&retry, received(&first) + 9 * SECOND)
+            .await
+            .unwrap(),
+        Inserted::Duplicate
+    );
     let merged = everything(&t.store, "production").await;
     assert_eq!(checkout_counts(&merged), (42, 84));
     assert_eq!(merged.pushes, 2);
@@ -97,7 +110,14 @@ async fn retried_push_is_a_duplicate_before_and_after_roll_up(kind: Kind) {
 async fn same_sequence_in_a_new_window_is_a_new_push(kind: Kind) {
     // A receiver that restarts counts its sequence from 1 again.
     let t = TestStore::new(kind, "restart", keep_everything()).await;
-    insert_all(&t.store, &[push("staging", "otelcol-a", 0, 1, 30), push("staging", "otelcol-a", 6, 1, 5)]).await;
+    insert_all(
+        &t.store,
+        &[
+            push("staging", "otelcol-a", 0, 1, 30),
+            push("staging", "otelcol-a", 6, 1, 5),
+        ],
+    )
+    .await;
     let merged = everything(&t.store, "staging").await;
     assert_eq!(checkout_counts(&merged), (35, 70));
     assert_eq!((merged.pushes, merged.receivers), (2, 1));
@@ -122,7 +142,10 @@ async fn environments_list_receivers_pushes_and_time_range_sorted_by_name(kind: 
         first_window_start_unix_nano: T0 + first * WINDOW,
         last_window_end_unix_nano: T0 + last * WINDOW,
     };
-    let expected = vec![summary("production", 2, 3, 0, 4), summary("staging", 1, 1, 2, 3)];
+    let expected = vec![
+        summary("production", 2, 3, 0, 4),
+        summary("staging", 1, 1, 2, 3),
+    ];
     assert_eq!(t.store.environments().await.unwrap(), expected, "pending");
     // Half rolled up, half pending: the same totals.
     t.store.roll_up_all().await.unwrap();
@@ -146,17 +169,39 @@ async fn time_range_reads_the_minutes_that_overlap_it(kind: Kind) {
     .await;
     for phase in ["pending", "rolled up"] {
         // From the middle of minute 1: minutes 1 and 2.
-        let recent = t.store.fingerprint("production", T0 + MINUTE + 15 * SECOND, u64::MAX).await.unwrap().unwrap();
+        let recent = t
+            .store
+            .fingerprint("production", T0 + MINUTE + 15 * SECOND, u64::MAX)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(checkout_counts(&recent), (30, 60), "{phase}");
         assert_eq!(recent.pushes, 2, "{phase}");
         assert_eq!(recent.window_start_unix_nano, T0 + 6 * WINDOW, "{phase}");
         // Until the end of minute 0: minute 1 starts there, so it is out.
-        let first = t.store.fingerprint("production", 0, T0 + MINUTE).await.unwrap().unwrap();
+        let first = t
+            .store
+            .fingerprint("production", 0, T0 + MINUTE)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(checkout_counts(&first), (30, 60), "{phase}");
         assert_eq!(first.window_end_unix_nano, T0 + WINDOW, "{phase}");
         // After the last minute, and another environment: nothing.
-        assert_eq!(t.store.fingerprint("production", T0 + 3 * MINUTE, u64::MAX).await.unwrap(), None);
-        assert_eq!(t.store.fingerprint("development", 0, u64::MAX).await.unwrap(), None);
+        assert_eq!(
+            t.store
+                .fingerprint("production", T0 + 3 * MINUTE, u64::MAX)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            t.store
+                .fingerprint("development", 0, u64::MAX)
+                .await
+                .unwrap(),
+            None
+        );
         t.store.roll_up_all().await.unwrap();
     }
 }
@@ -170,17 +215,30 @@ async fn reads_are_the_same_before_and_after_roll_up(kind: Kind) {
         }
     }
     insert_all(&t.store, &pushes).await;
-    let ranges = [(0, u64::MAX), (T0 + 2 * MINUTE, T0 + 4 * MINUTE), (T0 + 30 * SECOND, T0 + 3 * MINUTE)];
+    let ranges = [
+        (0, u64::MAX),
+        (T0 + 2 * MINUTE, T0 + 4 * MINUTE),
+        (T0 + 30 * SECOND, T0 + 3 * MINUTE),
+    ];
     let mut before = Vec::new();
     for (since, until) in ranges {
-        before.push(t.store.fingerprint("production", since, until).await.unwrap());
+        before.push(
+            t.store
+                .fingerprint("production", since, until)
+                .await
+                .unwrap(),
+        );
     }
     // Roll up in passes of whatever size: the reads do not change.
     let outcome = t.store.roll_up_all().await.unwrap();
     assert_eq!(outcome.rolled_up, 90);
     assert_eq!(outcome.rows, 5 + 1, "five minutes and their hour");
     for ((since, until), expected) in ranges.into_iter().zip(before) {
-        let after = t.store.fingerprint("production", since, until).await.unwrap();
+        let after = t
+            .store
+            .fingerprint("production", since, until)
+            .await
+            .unwrap();
         assert_eq!(after, expected, "{since}..{until}");
     }
 }
@@ -188,17 +246,36 @@ async fn reads_are_the_same_before_and_after_roll_up(kind: Kind) {
 async fn long_ranges_read_whole_hours_and_agree_with_minutes(kind: Kind) {
     // Three hours of pushes, one per 10 minutes.
     let t = TestStore::new(kind, "hours", keep_everything()).await;
-    let pushes: Vec<PushRequest> = (0..18).map(|i| push("production", "otelcol-a", i * 60, i, 10)).collect();
+    let pushes: Vec<PushRequest> = (0..18)
+        .map(|i| push("production", "otelcol-a", i * 60, i, 10))
+        .collect();
     insert_all(&t.store, &pushes).await;
     t.store.roll_up_all().await.unwrap();
     let all = everything(&t.store, "production").await;
     assert_eq!((checkout_counts(&all).0, all.pushes), (180, 18));
     // Hour 1 and the first half of hour 2: one hour row and 30 minute rows.
-    let part = t.store.fingerprint("production", T0 + 60 * MINUTE, T0 + 150 * MINUTE).await.unwrap().unwrap();
+    let part = t
+        .store
+        .fingerprint("production", T0 + 60 * MINUTE, T0 + 150 * MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((checkout_counts(&part).0, part.pushes), (90, 9));
     // When the minutes are gone, the edges read as whole hours.
-    let coarse = Store::open(&t.location, Retention { minute_rollups: Duration::ZERO, ..keep_everything() }).await.unwrap();
-    let part = coarse.fingerprint("production", T0 + 60 * MINUTE, T0 + 150 * MINUTE).await.unwrap().unwrap();
+    let coarse = Store::open(
+        &t.location,
+        Retention {
+            minute_rollups: Duration::ZERO,
+            ..keep_everything()
+        },
+    )
+    .await
+    .unwrap();
+    let part = coarse
+        .fingerprint("production", T0 + 60 * MINUTE, T0 + 150 * MINUTE)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((checkout_counts(&part).0, part.pushes), (120, 12));
 }
 
@@ -210,7 +287,9 @@ async fn retention_deletes_expired_minutes_hours_and_keys(kind: Kind) {
     };
     let t = TestStore::new(kind, "retention", retention).await;
     // One push per 10 minutes for three hours.
-    let pushes: Vec<PushRequest> = (0..18).map(|i| push("production", "otelcol-a", i * 60, i, 10)).collect();
+    let pushes: Vec<PushRequest> = (0..18)
+        .map(|i| push("production", "otelcol-a", i * 60, i, 10))
+        .collect();
     insert_all(&t.store, &pushes).await;
     t.store.roll_up_all().await.unwrap();
     let now = T0 + 3 * 60 * MINUTE;
@@ -223,9 +302,22 @@ async fn retention_deletes_expired_minutes_hours_and_keys(kind: Kind) {
     let kept = everything(&t.store, "production").await;
     assert_eq!(kept.pushes, 12, "hours 1 and 2");
     // A key past the idempotency window is no longer recognised.
-    assert_eq!(t.store.insert_push(&pushes[0], now).await.unwrap(), Inserted::New);
-    assert_eq!(t.store.insert_push(&pushes[17], now).await.unwrap(), Inserted::Duplicate);
-    assert_eq!(t.store.apply_retention(now).await.unwrap(), Retired { push_keys: 0, minute_rollups: 0, hour_rollups: 0 });
+    assert_eq!(
+        t.store.insert_push(&pushes[0], now).await.unwrap(),
+        Inserted::New
+    );
+    assert_eq!(
+        t.store.insert_push(&pushes[17], now).await.unwrap(),
+        Inserted::Duplicate
+    );
+    assert_eq!(
+        t.store.apply_retention(now).await.unwrap(),
+        Retired {
+            push_keys: 0,
+            minute_rollups: 0,
+            hour_rollups: 0
+        }
+    );
 }
 
 async fn acknowledged_pushes_survive_reopening_the_store(kind: Kind) {
@@ -239,13 +331,29 @@ async fn acknowledged_pushes_survive_reopening_the_store(kind: Kind) {
     t.store.roll_up_all().await.unwrap();
     insert_all(&t.store, &pushes[2..]).await;
     let environments = t.store.environments().await.unwrap();
-    let merged = t.store.fingerprint("production", 0, u64::MAX).await.unwrap();
+    let merged = t
+        .store
+        .fingerprint("production", 0, u64::MAX)
+        .await
+        .unwrap();
     let reopened = t.reopen().await;
     assert_eq!(reopened.environments().await.unwrap(), environments);
-    assert_eq!(reopened.fingerprint("production", 0, u64::MAX).await.unwrap(), merged);
+    assert_eq!(
+        reopened
+            .fingerprint("production", 0, u64::MAX)
+            .await
+            .unwrap(),
+        merged
+    );
     assert_eq!(reopened.pending_pushes().await.unwrap(), 1);
-    assert_eq!(reopened.insert_push(&pushes[2], 0).await.unwrap(), Inserted::Duplicate);
-    assert_eq!(reopened.insert_push(&pushes[0], 0).await.unwrap(), Inserted::Duplicate);
+    assert_eq!(
+        reopened.insert_push(&pushes[2], 0).await.unwrap(),
+        Inserted::Duplicate
+    );
+    assert_eq!(
+        reopened.insert_push(&pushes[0], 0).await.unwrap(),
+        Inserted::Duplicate
+    );
 }
 
 async fn invalid_pushes_are_refused_naming_the_problem_and_nothing_is_stored(kind: Kind) {
@@ -257,7 +365,10 @@ async fn invalid_pushes_are_refused_naming_the_problem_and_nothing_is_stored(kin
     };
     let cases = [
         (with(|p| p.environment.clear()), "environment is empty"),
-        (with(|p| p.receiver_instance.clear()), "receiver_instance is empty"),
+        (
+            with(|p| p.receiver_instance.clear()),
+            "receiver_instance is empty",
+        ),
         (
             with(|p| p.window_end_unix_nano = p.window_start_unix_nano - 1),
             "is before window_start_unix_nano",
@@ -270,15 +381,24 @@ async fn invalid_pushes_are_refused_naming_the_problem_and_nothing_is_stored(kin
             }),
             "window_start_unix_nano 9223372036854775808 is beyond the year 2262",
         ),
-        (with(|p| p.sequence = u64::MAX), "sequence 18446744073709551615 is beyond"),
+        (
+            with(|p| p.sequence = u64::MAX),
+            "sequence 18446744073709551615 is beyond",
+        ),
     ];
     let t = TestStore::new(kind, "invalid", keep_everything()).await;
     for (request, reason) in &cases {
         let error = t.store.insert_push(request, T0).await.unwrap_err();
         assert!(matches!(error, StoreError::InvalidPush(_)), "{error:?}");
-        assert!(error.to_string().contains(reason), "{error} lacks {reason:?}");
+        assert!(
+            error.to_string().contains(reason),
+            "{error} lacks {reason:?}"
+        );
     }
-    assert!(matches!(t.store.insert_push(&valid, u64::MAX).await, Err(StoreError::InvalidPush(_))));
+    assert!(matches!(
+        t.store.insert_push(&valid, u64::MAX).await,
+        Err(StoreError::InvalidPush(_))
+    ));
     assert_eq!(t.store.pending_pushes().await.unwrap(), 0);
     assert_eq!(t.store.environments().await.unwrap(), []);
 }
@@ -292,8 +412,19 @@ async fn concurrent_pushes_are_each_stored_once(kind: Kind) {
         for window in 0..25u64 {
             for _copy in 0..2 {
                 let store = t.store.clone();
-                let request = push("production", &format!("otelcol-{receiver}"), window, window, receiver + 1);
-                tasks.spawn(async move { store.insert_push(&request, received(&request)).await.unwrap() });
+                let request = push(
+                    "production",
+                    &format!("otelcol-{receiver}"),
+                    window,
+                    window,
+                    receiver + 1,
+                );
+                tasks.spawn(async move {
+                    store
+                        .insert_push(&request, received(&request))
+                        .await
+                        .unwrap()
+                });
             }
         }
     }
@@ -316,7 +447,10 @@ async fn concurrent_pushes_are_each_stored_once(kind: Kind) {
     assert_eq!(new, 200);
     let merged = everything(&t.store, "production").await;
     // Receiver r sends r+1 spans per window: 25 × (1 + … + 8).
-    assert_eq!((checkout_counts(&merged).0, merged.pushes, merged.receivers), (25 * 36, 200, 8));
+    assert_eq!(
+        (checkout_counts(&merged).0, merged.pushes, merged.receivers),
+        (25 * 36, 200, 8)
+    );
     t.store.roll_up_all().await.unwrap();
     assert_eq!(everything(&t.store, "production").await, merged);
 }
@@ -333,6 +467,9 @@ async fn change_marker_moves_with_pushes_and_roll_ups(kind: Kind) {
     assert_ne!(rolled, pushed);
     // A duplicate changes nothing.
     let duplicate = push("production", "otelcol-a", 0, 1, 30);
-    assert_eq!(t.store.insert_push(&duplicate, T0).await.unwrap(), Inserted::Duplicate);
+    assert_eq!(
+        t.store.insert_push(&duplicate, T0).await.unwrap(),
+        Inserted::Duplicate
+    );
     assert_eq!(t.store.change_marker().await.unwrap(), rolled);
 }

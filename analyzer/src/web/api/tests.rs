@@ -13,8 +13,20 @@ use crate::config::AnalyzerConfig;
 use crate::evaluate::Evaluator;
 use crate::exposition::AnalyzerMetrics;
 use crate::store::Store;
-use crate::unix_nanos_now;
 use crate::web::http::{ApiState, router};
+use otel_parity_runtime::time::unix_nanos_now;
+
+/// A real HLL sketch of two series (the store checks every sketch).
+fn two_series() -> Cardinality {
+    let mut sketch = datasketches::hll::HllSketch::new(12, datasketches::hll::HllType::Hll4)
+        .expect("valid precision");
+    sketch.update(1_u64);
+    sketch.update(2_u64);
+    Cardinality {
+        estimate: 2.0,
+        hll: sketch.serialize(),
+    }
+}
 
 fn service(name: &str, metrics: &[(&str, &str)]) -> ServiceFingerprint {
     ServiceFingerprint {
@@ -25,10 +37,7 @@ fn service(name: &str, metrics: &[(&str, &str)]) -> ServiceFingerprint {
             .map(|(metric, unit)| {
                 let shape = MetricShape {
                     units: [((*unit).to_owned(), 4)].into(),
-                    series: Some(Cardinality {
-                        estimate: 2.0,
-                        hll: vec![7; 64],
-                    }),
+                    series: Some(two_series()),
                     data_points: 4,
                     ..MetricShape::default()
                 };
@@ -41,8 +50,8 @@ fn service(name: &str, metrics: &[(&str, &str)]) -> ServiceFingerprint {
 
 /// prod has shop/checkout and shop/recommendation, staging only shop/checkout
 /// (with another unit); nothing is evaluated yet.
-fn state() -> ApiState {
-    let store = Arc::new(Store::open_in_memory().expect("store"));
+async fn state() -> ApiState {
+    let store = Arc::new(Store::open_temporary().await.expect("store"));
     let now = unix_nanos_now();
     let environments = [
         (
@@ -73,7 +82,7 @@ fn state() -> ApiState {
             sequence: 1,
             fingerprint: Some(fingerprint),
         };
-        store.insert_push(&push, now).expect("stored");
+        store.insert_push(&push, now).await.expect("stored");
     }
     let metrics = Arc::new(AnalyzerMetrics::new());
     let evaluator = Arc::new(Evaluator::new(
@@ -141,7 +150,7 @@ async fn get(state: &ApiState, uri: &str) -> Answer {
 
 #[tokio::test]
 async fn service_answers_both_fingerprints_without_sketch_bytes() {
-    let state = state();
+    let state = state().await;
     for uri in [
         "/api/v1/services/shop/checkout?baseline=prod&candidate=staging",
         "/api/v1/services/shop%2Fcheckout?baseline=prod&candidate=staging&since=10m",
@@ -171,7 +180,7 @@ async fn service_answers_both_fingerprints_without_sketch_bytes() {
 
 #[tokio::test]
 async fn service_in_one_environment_only_has_a_null_side() {
-    let state = state();
+    let state = state().await;
     let answer = get(
         &state,
         "/api/v1/services/shop/recommendation?baseline=prod&candidate=staging",
@@ -186,7 +195,7 @@ async fn service_in_one_environment_only_has_a_null_side() {
 
 #[tokio::test]
 async fn service_rejects_bad_queries_with_400() {
-    let state = state();
+    let state = state().await;
     for (query, expected) in [
         ("candidate=staging", "baseline is required"),
         ("baseline=prod", "candidate is required"),
@@ -209,7 +218,7 @@ async fn service_rejects_bad_queries_with_400() {
 
 #[tokio::test]
 async fn service_or_environment_without_data_is_404() {
-    let state = state();
+    let state = state().await;
     let answer = get(
         &state,
         "/api/v1/services/shop/ghost?baseline=prod&candidate=staging",
@@ -232,7 +241,7 @@ async fn service_or_environment_without_data_is_404() {
 
 #[tokio::test]
 async fn history_and_pairs_follow_evaluations() {
-    let state = state();
+    let state = state().await;
     let answer = get(&state, "/api/v1/history?baseline=prod&candidate=staging").await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.error().contains("has not been evaluated"));
@@ -241,8 +250,8 @@ async fn history_and_pairs_follow_evaluations() {
         Value::Array(vec![])
     );
 
-    state.evaluator.evaluate_once().expect("evaluated");
-    state.evaluator.evaluate_once().expect("evaluated");
+    state.evaluator.evaluate_once().await.expect("evaluated");
+    state.evaluator.evaluate_once().await.expect("evaluated");
     let history = get(&state, "/api/v1/history?baseline=prod&candidate=staging")
         .await
         .json();
@@ -262,7 +271,7 @@ async fn history_and_pairs_follow_evaluations() {
 
 #[tokio::test]
 async fn history_rejects_bad_queries_with_400() {
-    let state = state();
+    let state = state().await;
     for query in [
         "",
         "?baseline=prod",
@@ -277,7 +286,7 @@ async fn history_rejects_bad_queries_with_400() {
 
 #[tokio::test]
 async fn pages_and_assets_are_embedded_with_a_strict_policy() {
-    let state = state();
+    let state = state().await;
     for uri in [
         "/",
         "/services/shop/checkout?baseline=prod&candidate=staging",
