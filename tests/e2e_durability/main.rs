@@ -13,7 +13,9 @@
 mod exposition;
 mod mid_write;
 mod receivers_catch_up;
+mod replicas;
 mod sender;
+mod store_faults;
 mod stored;
 
 use std::time::Duration;

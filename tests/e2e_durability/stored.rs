@@ -29,13 +29,13 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// Opens the store of `site` directly; only while no analyzer runs on it.
 pub fn open_store(site: &AnalyzerSite) -> Store {
-    let location = StoreLocation::Sqlite(site.store_path());
-    block_on(Store::open(&location, Retention::default())).unwrap_or_else(|e| {
-        panic!(
-            "the store {} does not open after the analyzer stopped: {e}",
-            site.store_path().display()
-        )
-    })
+    open_store_at(&StoreLocation::Sqlite(site.store_path()))
+}
+
+/// Opens the store at `location` directly.
+pub fn open_store_at(location: &StoreLocation) -> Store {
+    block_on(Store::open(location, Retention::default()))
+        .unwrap_or_else(|e| panic!("the store {} does not open: {e}", location.redacted()))
 }
 
 /// Every push of `env` in the store, merged; panics when there is none.

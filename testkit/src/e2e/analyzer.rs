@@ -34,6 +34,9 @@ pub struct AnalyzerSite {
     pub data_dir: PathBuf,
     /// The analyzer YAML passed with `--config`, if any.
     pub config: Option<PathBuf>,
+    /// The store passed with `--store` (e.g. a PostgreSQL URL); none: SQLite
+    /// under the data directory.
+    pub store: Option<String>,
 }
 
 impl AnalyzerSite {
@@ -45,6 +48,7 @@ impl AnalyzerSite {
             push: loopback(push),
             data_dir: data_dir.to_owned(),
             config: None,
+            store: None,
         }
     }
 
@@ -131,6 +135,9 @@ impl AnalyzerProcess {
             .arg("--data-dir")
             .arg(&site.data_dir)
             .env("RUST_BACKTRACE", "1");
+        if let Some(store) = &site.store {
+            command.args(["--store", store]);
+        }
         let name = format!(
             "analyzer start {generation} (data in {})",
             site.data_dir.display()

@@ -10,6 +10,7 @@
 //! everything is re-exported here.
 
 mod analyzer;
+mod balancer;
 mod child;
 mod demo;
 mod expect;
@@ -24,6 +25,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use self::analyzer::{AnalyzerProcess, AnalyzerSite};
+pub use self::balancer::Balancer;
 pub use self::child::{ChildOutput, ChildProcess};
 pub use self::demo::DemoProcess;
 pub use self::expect::Expectations;

@@ -63,6 +63,20 @@ impl Tally {
         }
     }
 
+    /// Adds another tally (what two senders of one environment acknowledged).
+    pub fn absorb(&mut self, other: &Tally) {
+        for (key, count) in &other.operations {
+            let op = self.operations.entry(key.clone()).or_default();
+            op.spans += count.spans;
+            op.errors += count.errors;
+        }
+        for (key, count) in &other.services {
+            let service = self.services.entry(key.clone()).or_default();
+            service.spans += count.spans;
+            service.requests += count.requests;
+        }
+    }
+
     /// Spans in total.
     pub fn spans(&self) -> u64 {
         self.services.values().map(|s| s.spans).sum()
