@@ -26,12 +26,10 @@ use std::time::{Duration, Instant};
 
 use otel_parity_proto::v1 as pb;
 use otel_parity_proto::v1::parity_service_client::ParityServiceClient;
-use otel_parity_receiver::{EngineConfig, Fingerprinter, Signal};
+use otel_parity_testkit::fleet::{self, WINDOW};
 use otel_parity_testkit::shop::Shop;
 use prost::Message;
 use tonic::transport::{Channel, Endpoint};
-
-const WINDOW: Duration = Duration::from_secs(10);
 
 struct Options {
     receivers: u64,
@@ -41,6 +39,8 @@ struct Options {
     replicas: usize,
     steady_rate: u64,
     steady_seconds: u64,
+    span_minutes: u64,
+    copies: u64,
 }
 
 fn options() -> Options {
@@ -52,6 +52,8 @@ fn options() -> Options {
         replicas: 1,
         steady_rate: 200,
         steady_seconds: 20,
+        span_minutes: 55,
+        copies: 2,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -66,6 +68,8 @@ fn options() -> Options {
             "--replicas" => options.replicas = number() as usize,
             "--steady-rate" => options.steady_rate = number(),
             "--steady-seconds" => options.steady_seconds = number(),
+            "--span-minutes" => options.span_minutes = number().max(1),
+            "--copies" => options.copies = number().max(1),
             other => usage(other),
         }
         i += 2;
@@ -81,53 +85,9 @@ fn usage(flag: &str) -> ! {
     eprintln!(
         "fleet_load: bad argument {flag:?}\nusage: fleet_load [--receivers N] [--windows W] \
          [--concurrency C] [--store STORE] [--replicas R] [--steady-rate PUSHES_PER_S] \
-         [--steady-seconds S]"
+         [--steady-seconds S] [--span-minutes M] [--copies C]"
     );
     std::process::exit(2)
-}
-
-/// A realistic window: the shop's prod traffic through the receiver engine.
-fn shop_window() -> pb::EnvironmentFingerprint {
-    let engine = Fingerprinter::new(EngineConfig::default());
-    let shop = Shop::prod();
-    let batch = shop.batch(40, 400, 1);
-    for request in &batch.traces {
-        let bytes = request.encode_to_vec();
-        engine.ingest(Signal::Traces, &bytes, bytes.len()).ok();
-    }
-    for request in &batch.metrics {
-        let bytes = request.encode_to_vec();
-        engine.ingest(Signal::Metrics, &bytes, bytes.len()).ok();
-    }
-    for request in &batch.logs {
-        let bytes = request.encode_to_vec();
-        engine.ingest(Signal::Logs, &bytes, bytes.len()).ok();
-    }
-    engine
-        .take_window()
-        .environments
-        .remove("prod")
-        .unwrap_or_else(|| panic!("the shop's prod traffic has no prod fingerprint"))
-}
-
-/// `base` as receiver `receiver` saw it in window `window`: counts scaled a
-/// little so that merges do real work.
-fn vary(
-    base: &pb::EnvironmentFingerprint,
-    receiver: u64,
-    window: u64,
-) -> pb::EnvironmentFingerprint {
-    let mut fingerprint = base.clone();
-    let factor = 1 + (receiver + window) % 3;
-    for service in fingerprint.services.values_mut() {
-        for operation in &mut service.span_operations {
-            operation.spans *= factor;
-        }
-        for metric in service.metrics.values_mut() {
-            metric.data_points *= factor;
-        }
-    }
-    fingerprint
 }
 
 fn free_port() -> u16 {
@@ -212,25 +172,6 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// The push of `receiver`'s window number `window` in `environment`.
-fn push_of(
-    base: &pb::EnvironmentFingerprint,
-    environment: &str,
-    receiver: u64,
-    window: u64,
-    first_window_start: u64,
-) -> pb::PushRequest {
-    let start = first_window_start + window * WINDOW.as_nanos() as u64;
-    pb::PushRequest {
-        environment: environment.to_owned(),
-        receiver_instance: format!("otelcol-sidecar-{receiver:05}"),
-        window_start_unix_nano: start,
-        window_end_unix_nano: start + WINDOW.as_nanos() as u64,
-        sequence: window,
-        fingerprint: Some(vary(base, receiver, window)),
-    }
-}
-
 /// Sends `pushes` with `concurrency` clients spread over `channels`;
 /// returns every push's latency and the number that failed.
 async fn send_all(
@@ -287,7 +228,7 @@ async fn steady(
         // Windows of a fleet that keeps pushing: receiver r's window w.
         let receiver = 1_000_000 + i % receivers.max(1);
         let window = i / receivers.max(1);
-        let push = push_of(base, environment, receiver, window, window_base);
+        let push = fleet::push(base, environment, receiver, window, window_base, WINDOW);
         let mut client = ParityServiceClient::new(channels[(i as usize) % channels.len()].clone());
         let latencies = Arc::clone(&latencies);
         let failed = Arc::clone(&failed);
@@ -340,7 +281,10 @@ fn report_latency(analyzer: &Analyzer, since: &str) -> (Duration, usize) {
         times.push(started.elapsed());
         let report: serde_json::Value =
             serde_json::from_str(&body).unwrap_or_else(|e| panic!("report JSON: {e}"));
-        findings = report["findings"].as_array().map_or(0, Vec::len);
+        findings = report["findings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a report: {body}"))
+            .len();
     }
     times.sort();
     (times[2], findings)
@@ -390,12 +334,22 @@ fn main() {
         .store
         .clone()
         .unwrap_or_else(|| format!("sqlite:{}", scratch.join("otel-parity.db").display()));
-    let prod = shop_window();
+    let prod = fleet::environment_window(&Shop::prod(), options.copies);
     let staging = {
         let mut staging = prod.clone();
-        // Staging lacks one service's traces: the comparison has work to do.
-        if let Some(service) = staging.services.values_mut().next() {
-            service.span_operations.clear();
+        // Staging lacks the payment service's traces and a metric of the
+        // checkout: the comparison has work to do.
+        for (key, service) in &mut staging.services {
+            if key.ends_with("payment") {
+                service.span_operations.clear();
+                service.edges.clear();
+            }
+            if key.ends_with("checkout") {
+                let first = service.metrics.keys().next().cloned();
+                if let Some(name) = first {
+                    service.metrics.remove(&name);
+                }
+            }
         }
         staging
     };
@@ -430,13 +384,23 @@ fn main() {
             }
         }
 
-        // 1. Fill: every receiver's windows of the last minutes, both environments.
-        let first_window = now_nanos() - options.windows * WINDOW.as_nanos() as u64;
+        // 1. Fill: every receiver's windows spread over the last span
+        // minutes, both environments.
+        let span = Duration::from_secs(options.span_minutes * 60);
+        let spacing = span / options.windows.max(1) as u32;
+        let first_window = now_nanos() - span.as_nanos() as u64;
         let mut pushes = Vec::new();
         for (environment, base) in [("prod", &prod), ("staging", &staging)] {
             for window in 0..options.windows {
                 for receiver in 0..options.receivers {
-                    pushes.push(push_of(base, environment, receiver, window, first_window));
+                    pushes.push(fleet::push(
+                        base,
+                        environment,
+                        receiver,
+                        window,
+                        first_window,
+                        spacing,
+                    ));
                 }
             }
         }

@@ -12,6 +12,8 @@
 pub mod e2e;
 #[cfg(feature = "testing")]
 pub mod fingerprint;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 #[cfg(feature = "postgres")]
