@@ -12,6 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use otel_parity_compare::report::{Dimension, Report, Severity, Status};
+use otel_parity_runtime::auth::AuthOutcome;
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -62,6 +63,15 @@ pub struct PushLabels {
     pub result: String,
 }
 
+/// Labels of requests judged by bearer-token authentication.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuthLabels {
+    /// `push`, `api` or `metrics`.
+    pub listener: String,
+    /// `accepted`, `missing`, `malformed` or `invalid`.
+    pub result: String,
+}
+
 /// Every metric the analyzer exposes (names are documented in README.md).
 pub struct AnalyzerMetrics {
     registry: Registry,
@@ -76,6 +86,7 @@ pub struct AnalyzerMetrics {
     pushes: Family<PushLabels, Counter>,
     push_bytes: Counter,
     stored_pushes: Gauge,
+    auth: Family<AuthLabels, Counter>,
 }
 
 impl Default for AnalyzerMetrics {
@@ -100,6 +111,7 @@ impl AnalyzerMetrics {
             pushes: Family::default(),
             push_bytes: Counter::default(),
             stored_pushes: Gauge::default(),
+            auth: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -157,10 +169,25 @@ impl AnalyzerMetrics {
             "Pushes held in the store",
             metrics.stored_pushes.clone(),
         );
+        registry.register(
+            "auth_requests",
+            "Requests judged by bearer-token authentication, by listener (push, api, metrics) and result (accepted, missing, malformed, invalid)",
+            metrics.auth.clone(),
+        );
         AnalyzerMetrics {
             registry,
             ..metrics
         }
+    }
+
+    /// Counts one authentication outcome on `listener` (`push`, `api`, `metrics`).
+    pub fn record_auth(&self, listener: &str, outcome: AuthOutcome) {
+        self.auth
+            .get_or_create(&AuthLabels {
+                listener: listener.to_owned(),
+                result: outcome.as_str().to_owned(),
+            })
+            .inc();
     }
 
     /// Counts one push and its size.

@@ -21,6 +21,23 @@ use crate::reload::Reloading;
 /// How often token files are checked for changes.
 pub const TOKEN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
+/// A listener's `auth:` section: the file of the tokens it accepts.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenAuthSettings {
+    /// Accepted bearer tokens, one per line.
+    pub token_file: PathBuf,
+}
+
+impl TokenAuthSettings {
+    /// The guard of this section (the file read, an error naming it).
+    pub fn guard(&self) -> Result<Guard, Error> {
+        Ok(Guard::new(vec![Arc::new(TokenSet::from_file(
+            &self.token_file,
+        )?)]))
+    }
+}
+
 /// SHA-256 of a token: what is kept and compared, so that comparisons take
 /// the same time whatever the tokens' lengths.
 type Digest = [u8; 32];

@@ -14,7 +14,7 @@ use crate::evaluate::Evaluator;
 use crate::exposition::AnalyzerMetrics;
 use crate::store::Store;
 use crate::unix_nanos_now;
-use crate::web::http::{ApiState, router};
+use crate::web::http::{ApiState, HttpAuth, router};
 
 fn service(name: &str, metrics: &[(&str, &str)]) -> ServiceFingerprint {
     ServiceFingerprint {
@@ -112,7 +112,7 @@ impl Answer {
 }
 
 async fn get(state: &ApiState, uri: &str) -> Answer {
-    let response = router(state.clone())
+    let response = router(state.clone(), HttpAuth::default())
         .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
         .await
         .expect("answered");
