@@ -109,6 +109,12 @@ pub struct ReportArgs {
         required_unless_present = "snapshot"
     )]
     pub analyzer: Option<String>,
+    /// Check an https:// analyzer against these CAs (PEM) [default: the system's roots].
+    #[arg(long, value_name = "FILE", requires = "analyzer")]
+    pub analyzer_ca_file: Option<PathBuf>,
+    /// Read the API with the first token of this file (the analyzer's api tokens).
+    #[arg(long, value_name = "FILE", requires = "analyzer")]
+    pub analyzer_token_file: Option<PathBuf>,
     /// Compare snapshot files (from `receive --snapshot` or `fingerprint`) instead.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub snapshot: Vec<PathBuf>,
