@@ -60,6 +60,11 @@ impl Chromium {
         }
     }
 
+    /// The Chromium binary, for drivers that start it themselves.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     fn command(&self, profile: &ScratchDir) -> Command {
         let mut command = Command::new(&self.program);
         command
