@@ -95,23 +95,54 @@ pub struct ServeOptions {
     pub limits: ConnectionLimits,
 }
 
-/// Serves `service` on `listener` until `shutdown`, then stops accepting and
-/// waits for the open connections to finish their requests.
-pub async fn serve<S, B>(
-    listener: TcpListener,
-    options: ServeOptions,
-    service: S,
-    shutdown: Shutdown,
-) -> Result<(), std::io::Error>
+/// A response body [`serve`] can send.
+pub trait ResponseBody:
+    http_body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+    + Send
+    + 'static
+{
+}
+
+impl<B> ResponseBody for B
 where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+}
+
+/// What [`serve`] serves: a tower service of HTTP requests (an axum
+/// `Router`, tonic `Routes`, either with layers).
+pub trait HttpService<B: ResponseBody>:
+    tower::Service<
+        Request<Incoming>,
+        Response = Response<B>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S, B> HttpService<B> for S
+where
+    B: ResponseBody,
     S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
         + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+}
+
+/// Serves `service` on `listener` until `shutdown`, then stops accepting and
+/// waits for the open connections to finish their requests.
+pub async fn serve<S: HttpService<B>, B: ResponseBody>(
+    listener: TcpListener,
+    options: ServeOptions,
+    service: S,
+    shutdown: Shutdown,
+) -> Result<(), std::io::Error> {
     let limits = options.limits;
     let max = u32::try_from(limits.max).unwrap_or(u32::MAX).max(1);
     let permits = Arc::new(Semaphore::new(max as usize));
@@ -180,16 +211,7 @@ struct ConnectionTask {
 }
 
 impl ConnectionTask {
-    async fn run<S, B>(self, stream: TcpStream, service: S)
-    where
-        S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-            + Clone
-            + Send
-            + 'static,
-        S::Future: Send + 'static,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
+    async fn run<S: HttpService<B>, B: ResponseBody>(self, stream: TcpStream, service: S) {
         let activity = Activity::new();
         let connection = match &self.tls {
             None => Connection::plain(stream, activity.clone()),

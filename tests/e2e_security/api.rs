@@ -1,26 +1,31 @@
 //! The analyzer's HTTP API behind TLS, mTLS and the `api` token set: what each kind of
 //! client gets, in HTTP's terms; the probes stay open.
 
-use otel_parity_testkit::e2e::AnalyzerProcess;
+use std::time::Duration;
 
-use crate::pki::{API_TOKEN, PUSH_TOKEN, Pki, arg};
+use otel_parity_testkit::e2e::{AnalyzerProcess, otel_parity_binary, run_with_timeout};
+
+use crate::pki::{API_TOKEN, PUSH_TOKEN, Pki};
 
 fn analyzer(pki: &Pki) -> AnalyzerProcess {
-    let args = [
-        "--tls-cert-file",
-        &arg(&pki.server_cert),
-        "--tls-key-file",
-        &arg(&pki.server_key),
-        "--tls-client-ca-file",
-        &arg(&pki.client_ca_file),
-        "--push-token-file",
-        &arg(&pki.push_tokens),
-        "--api-token-file",
-        &arg(&pki.api_tokens),
-    ]
-    .map(str::to_owned);
+    let args = pki.analyzer_flags(
+        true,
+        &[
+            ("--push-token-file", &pki.push_tokens),
+            ("--api-token-file", &pki.api_tokens),
+        ],
+    );
     AnalyzerProcess::start_secured("", &args, true, pki.mtls_client())
 }
+
+/// A request the API refuses: what is wrong, its extra headers, the `WWW-Authenticate`
+/// challenge and a part of the error message it gets.
+type Refusal = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    &'static str,
+    &'static str,
+);
 
 #[test]
 fn the_api_answers_its_tokens_only_and_says_why_in_http_terms() {
@@ -42,7 +47,7 @@ fn the_api_answers_its_tokens_only_and_says_why_in_http_terms() {
         .unwrap();
     assert_eq!((answer.status, answer.body.trim()), (200, "[]"));
 
-    let cases: [(&str, Vec<(&str, String)>, &str, &str); 5] = [
+    let cases: [Refusal; 5] = [
         (
             "no token",
             vec![],
@@ -134,4 +139,55 @@ fn clients_without_tls_or_a_trusted_certificate_are_refused() {
     assert!(pki.mtls_client().request(&plaintext, &[]).is_err());
     // And the analyzer still serves.
     assert_eq!(pki.mtls_client().request(&https, &[]).unwrap().status, 200);
+}
+
+#[test]
+fn report_reads_an_https_analyzer_with_the_api_token() {
+    let pki = Pki::new();
+    let args = pki.analyzer_flags(false, &[("--api-token-file", &pki.api_tokens)]);
+    let analyzer =
+        AnalyzerProcess::start_secured("", &args, true, pki.https_client().with_token(API_TOKEN));
+    let report = |extra: &[&std::path::Path], flags: &[&str]| {
+        let mut command = std::process::Command::new(otel_parity_binary());
+        command.args([
+            "report",
+            "--baseline",
+            "prod",
+            "--candidate",
+            "staging",
+            "--analyzer",
+        ]);
+        command.arg(analyzer.http_url());
+        for (flag, path) in flags.iter().zip(extra) {
+            command.arg(flag).arg(path);
+        }
+        let output = run_with_timeout(&mut command, Duration::from_secs(30), "otel-parity report");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let with_token = report(
+        &[&pki.ca_file, &pki.api_tokens],
+        &["--analyzer-ca-file", "--analyzer-token-file"],
+    );
+    // Through TLS and the token to the API, which has no data for the pair yet.
+    assert_eq!(with_token.0, Some(1), "{}", with_token.1);
+    assert!(
+        with_token.1.contains("the analyzer answered 404"),
+        "{}",
+        with_token.1
+    );
+    let without_token = report(&[&pki.ca_file], &["--analyzer-ca-file"]);
+    assert!(
+        without_token.1.contains("the analyzer answered 401"),
+        "{}",
+        without_token.1
+    );
+    let untrusted = report(&[], &[]);
+    assert!(
+        untrusted.1.contains("cannot reach the analyzer"),
+        "{}",
+        untrusted.1
+    );
 }

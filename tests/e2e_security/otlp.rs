@@ -110,6 +110,17 @@ fn the_python_sdk_exports_over_tls_with_a_token_on_grpc_and_http() {
     );
 }
 
+/// An export the receiver or the exporter refuses: protocol, service name, endpoint, the CA
+/// file the exporter trusts, its `OTEL_EXPORTER_OTLP_HEADERS`, and what the exporter logs.
+type Refused<'a> = (
+    &'static str,
+    &'static str,
+    &'a String,
+    &'a String,
+    Option<&'a String>,
+    &'static str,
+);
+
 #[test]
 fn exporters_without_the_token_or_trust_are_refused_and_nothing_is_counted() {
     let pki = Pki::new();
@@ -126,7 +137,7 @@ fn exporters_without_the_token_or_trust_are_refused_and_nothing_is_counted() {
     let good = format!("authorization=Bearer%20{OTLP_TOKEN}");
     let wrong = "authorization=Bearer%20guessed".to_owned();
     let elsewhere = format!("x-api-key={OTLP_TOKEN}");
-    let cases: [(&str, &str, &String, &String, Option<&String>, &str); 7] = [
+    let cases: [Refused<'_>; 7] = [
         ("grpc", "no-token-grpc", &grpc, &ca, None, "UNAUTHENTICATED"),
         (
             "grpc",

@@ -79,6 +79,20 @@ impl Pki {
         token_file(self.dir.path(), name, tokens)
     }
 
+    /// The analyzer flags of this PKI: TLS on both listeners with the server certificate,
+    /// mTLS with the client CA when `mtls`, then `tokens` (`("--api-token-file", file)`, …).
+    pub fn analyzer_flags(&self, mtls: bool, tokens: &[(&str, &Path)]) -> Vec<String> {
+        let mut pairs = vec![
+            ("--tls-cert-file", self.server_cert.as_path()),
+            ("--tls-key-file", self.server_key.as_path()),
+        ];
+        if mtls {
+            pairs.push(("--tls-client-ca-file", self.client_ca_file.as_path()));
+        }
+        pairs.extend_from_slice(tokens);
+        flags(&pairs)
+    }
+
     /// A client trusting the server CA, without a client certificate or token.
     pub fn https_client(&self) -> HttpClient {
         HttpClient::new().trusting(&self.ca.cert_pem())
@@ -97,6 +111,14 @@ fn token_file(dir: &Path, name: &str, tokens: &[&str]) -> PathBuf {
     let text = format!("# {name}, newest first\n{}\n", tokens.join("\n"));
     otel_parity_testkit::tls::write(&path, &text);
     path
+}
+
+/// Command-line flags with file values: `--flag FILE …`.
+pub fn flags(pairs: &[(&str, &Path)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(flag, path)| [(*flag).to_owned(), arg(path)])
+        .collect()
 }
 
 /// `path` as an argument.

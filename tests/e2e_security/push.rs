@@ -6,7 +6,7 @@ use std::time::Duration;
 use otel_parity_testkit::e2e::{AnalyzerProcess, ReceiverProcess, poll_until};
 use otel_parity_testkit::shop::{self, Shop};
 
-use crate::pki::{API_TOKEN, PUSH_TOKEN, Pki, arg};
+use crate::pki::{API_TOKEN, PUSH_TOKEN, Pki, arg, flags};
 
 /// How long a receiver may take to push (or fail to) once it has traffic.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -20,19 +20,13 @@ fn mtls_analyzer(pki: &Pki) -> AnalyzerProcess {
         key = arg(&pki.server_key),
         ca = arg(&pki.client_ca_file),
     );
-    let args = [
-        "--tls-cert-file",
-        &arg(&pki.server_cert),
-        "--tls-key-file",
-        &arg(&pki.server_key),
-        "--tls-client-ca-file",
-        &arg(&pki.client_ca_file),
-        "--push-token-file",
-        &arg(&pki.push_tokens),
-        "--api-token-file",
-        &arg(&pki.api_tokens),
-    ]
-    .map(str::to_owned);
+    let args = pki.analyzer_flags(
+        true,
+        &[
+            ("--push-token-file", &pki.push_tokens),
+            ("--api-token-file", &pki.api_tokens),
+        ],
+    );
     AnalyzerProcess::start_secured(
         &config,
         &args,
@@ -72,20 +66,14 @@ fn send_traffic(receiver: &ReceiverProcess, round: u64) {
 
 /// The flags of a receiver that does everything right.
 fn good_flags(pki: &Pki, analyzer: &AnalyzerProcess) -> Vec<String> {
-    [
-        "--analyzer",
-        &analyzer.push_url(),
-        "--analyzer-ca-file",
-        &arg(&pki.ca_file),
-        "--analyzer-cert-file",
-        &arg(&pki.client_cert),
-        "--analyzer-key-file",
-        &arg(&pki.client_key),
-        "--analyzer-token-file",
-        &arg(&pki.push_tokens),
-    ]
-    .map(str::to_owned)
-    .to_vec()
+    let mut out = vec!["--analyzer".to_owned(), analyzer.push_url()];
+    out.extend(flags(&[
+        ("--analyzer-ca-file", &pki.ca_file),
+        ("--analyzer-cert-file", &pki.client_cert),
+        ("--analyzer-key-file", &pki.client_key),
+        ("--analyzer-token-file", &pki.push_tokens),
+    ]));
+    out
 }
 
 /// `flags` with the value of `flag` replaced (`None`: the flag and its value removed).

@@ -17,17 +17,13 @@ fn value(prometheus: &Prometheus, promql: &str) -> Option<f64> {
 #[test]
 fn prometheus_scrapes_over_tls_with_the_metrics_token_and_not_without() {
     let pki = Pki::new();
-    let args = [
-        "--tls-cert-file",
-        &arg(&pki.server_cert),
-        "--tls-key-file",
-        &arg(&pki.server_key),
-        "--api-token-file",
-        &arg(&pki.api_tokens),
-        "--metrics-token-file",
-        &arg(&pki.metrics_tokens),
-    ]
-    .map(str::to_owned);
+    let args = pki.analyzer_flags(
+        false,
+        &[
+            ("--api-token-file", &pki.api_tokens),
+            ("--metrics-token-file", &pki.metrics_tokens),
+        ],
+    );
     let analyzer =
         AnalyzerProcess::start_secured("", &args, true, pki.https_client().with_token(API_TOKEN));
     let dir = ScratchDir::new("prometheus");

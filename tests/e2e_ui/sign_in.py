@@ -2,7 +2,8 @@
 """Drives headless Chromium through the UI's sign-in, as a person would, over the DevTools
 protocol on a pipe (--remote-debugging-pipe: no port, no driver, standard library only).
 
-Usage: sign_in.py CHROMIUM PROFILE_DIR OVERVIEW_URL SERVICE_URL WRONG_TOKEN TOKEN SCREENSHOT
+Usage: sign_in.py CHROMIUM PROFILE_DIR OVERVIEW_URL SERVICE_URL WRONG_TOKEN TOKEN SCREENSHOT [FLAG...]
+(FLAGs: Chromium's flags, as tests/e2e_ui/browser.rs gives them to every run)
 
 Loads the overview without a token, types a wrong token and presses Enter, then the right
 one, opens a service page in the same tab, signs out; records the page's state and message
@@ -26,7 +27,7 @@ TIMEOUT = 30.0
 class Browser:
     """Chromium with its DevTools protocol on file descriptors 3 (in) and 4 (out)."""
 
-    def __init__(self, chromium: str, profile: str) -> None:
+    def __init__(self, chromium: str, profile: str, flags: list[str]) -> None:
         to_chrome_r, self.to_chrome = os.pipe()
         self.from_chrome, from_chrome_w = os.pipe()
         # The shell puts the pipes on descriptors 3 and 4, where Chromium expects them.
@@ -38,15 +39,7 @@ class Browser:
                 wire,
                 "sh",
                 chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
+                *flags,
                 "--window-size=1280,900",
                 "--remote-debugging-pipe",
                 f"--user-data-dir={profile}",
@@ -149,7 +142,7 @@ class Browser:
 
 def main() -> None:
     chromium, profile, overview, service, wrong, token, screenshot = sys.argv[1:8]
-    browser = Browser(chromium, profile)
+    browser = Browser(chromium, profile, sys.argv[8:])
     steps = {}
     try:
         target = browser.call("Target.createTarget", {"url": "about:blank"}, session=False)

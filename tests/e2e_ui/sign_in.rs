@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use otel_parity_testkit::e2e::{DemoProcess, HttpClient, ScratchDir, run_python, workspace_root};
 
-use crate::browser::Chromium;
+use crate::browser::{Chromium, FLAGS};
 
 const TOKEN: &str = "ui-token-5c3e0a71";
 const WRONG: &str = "not-the-token";
@@ -50,7 +50,8 @@ fn a_person_signs_in_with_the_api_token_and_it_never_leaves_the_tab_but_as_a_hea
         TOKEN.to_owned(),
         screenshot.display().to_string(),
     ];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(FLAGS);
     let output = run_python(&script, &args, &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let run: Value = serde_json::from_str(stdout.trim())

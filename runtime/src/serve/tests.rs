@@ -167,6 +167,12 @@ async fn get<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
+/// Asserts that one request on `stream` is answered 200.
+async fn assert_served<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(stream: &mut S) {
+    let answer = get(stream).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+}
+
 /// How long until the server closes `stream` (EOF or reset), up to `limit`.
 async fn closed_after<S: tokio::io::AsyncRead + Unpin>(
     stream: &mut S,
@@ -239,12 +245,7 @@ async fn with_a_client_ca_only_clients_with_its_certificates_are_served() {
     )
     .await
     .unwrap();
-    assert!(
-        get(&mut trusted)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut trusted).await;
     // TLS 1.3 finishes the client's side of the handshake before the server checks the
     // certificate, so the refusal shows on the first read.
     for client in [None, Some(strangers.client("intruder"))] {
@@ -284,12 +285,7 @@ async fn min_version_1_3_refuses_tls_1_2_clients() {
         stream.get_ref().1.protocol_version(),
         Some(rustls::ProtocolVersion::TLSv1_3)
     );
-    assert!(
-        get(&mut stream)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut stream).await;
     server.stop().await;
 }
 
@@ -311,12 +307,7 @@ async fn a_rotated_certificate_serves_new_handshakes_and_drops_no_connection() {
 
     let mut before = handshake(&client, server.addr).await.unwrap();
     let first = presented(&before);
-    assert!(
-        get(&mut before)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut before).await;
     let rotated = ca.server("server-2");
     write(&key, &rotated.key_pem);
     write(&cert, &rotated.cert_pem);
@@ -329,30 +320,15 @@ async fn a_rotated_certificate_serves_new_handshakes_and_drops_no_connection() {
         "new handshakes get the new certificate"
     );
     assert_ne!(first, rotated.cert_der);
-    assert!(
-        get(&mut after)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut after).await;
     // The connection made before the rotation still serves.
-    assert!(
-        get(&mut before)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut before).await;
     // A broken rotation (a key that does not fit) keeps the last good pair.
     write(&key, &ca.server("server-3").key_pem);
     tokio::time::sleep(Duration::from_millis(120)).await;
     let mut still = handshake(&client, server.addr).await.unwrap();
     assert_eq!(presented(&still), rotated.cert_der);
-    assert!(
-        get(&mut still)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut still).await;
     server.stop().await;
 }
 
@@ -378,12 +354,7 @@ async fn a_client_that_never_finishes_the_handshake_is_cut_off() {
     let mut stream = handshake(&connector(&ca, None, ALL), server.addr)
         .await
         .unwrap();
-    assert!(
-        get(&mut stream)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut stream).await;
     server.stop().await;
 }
 
@@ -406,12 +377,7 @@ async fn headers_that_take_too_long_are_cut_off() {
         "closed after {closed:?}"
     );
     let mut prompt = TcpStream::connect(server.addr).await.unwrap();
-    assert!(
-        get(&mut prompt)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut prompt).await;
     server.stop().await;
 }
 
@@ -424,7 +390,7 @@ async fn idle_connections_are_closed_and_busy_ones_kept() {
     let server = start(Protocol::Http, None, limits, Duration::ZERO).await;
     let mut busy = TcpStream::connect(server.addr).await.unwrap();
     for _ in 0..6 {
-        assert!(get(&mut busy).await.unwrap().starts_with("HTTP/1.1 200 OK"));
+        assert_served(&mut busy).await;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     let closed = closed_after(&mut busy, Duration::from_secs(5))
@@ -462,12 +428,7 @@ async fn connections_past_the_limit_are_closed_at_once() {
     drop(first);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut fourth = TcpStream::connect(server.addr).await.unwrap();
-    assert!(
-        get(&mut fourth)
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    assert_served(&mut fourth).await;
     server.stop().await;
 }
 
