@@ -9,10 +9,11 @@
 //!
 //! One module per role: the test's certificates and tokens (`pki`), the receiver's OTLP
 //! listeners with the Python SDK (`otlp`), pushes (`push`), the analyzer's HTTP API (`api`)
-//! and Prometheus (`scrape`).
+//! Prometheus (`scrape`) and `serve` with the same flags (`serve`).
 
 mod api;
 mod otlp;
 mod pki;
 mod push;
 mod scrape;
+mod serve;
