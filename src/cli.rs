@@ -49,6 +49,10 @@ pub struct AnalyzeArgs {
     /// [default: SQLite under --data-dir].
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub tokens: AnalyzerTokenArgs,
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +63,38 @@ pub struct ServeArgs {
     /// Where the store lives [default: ./otel-parity-data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub tokens: AnalyzerTokenArgs,
+}
+
+/// TLS on the command's listeners (config: each listener's `tls:`).
+#[derive(Debug, Args, Default)]
+pub struct TlsArgs {
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key-file.
+    #[arg(long, value_name = "FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
+    /// Refuse clients without a certificate from these CAs (mTLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
+    pub tls_client_ca_file: Option<PathBuf>,
+}
+
+/// The analyzer's token files (config: `auth:`), one token per line.
+#[derive(Debug, Args, Default)]
+pub struct AnalyzerTokenArgs {
+    /// Tokens receivers must push with.
+    #[arg(long, value_name = "FILE")]
+    pub push_token_file: Option<PathBuf>,
+    /// Tokens that read the API and UI (and /metrics).
+    #[arg(long, value_name = "FILE")]
+    pub api_token_file: Option<PathBuf>,
+    /// Tokens that may scrape /metrics only; needs --api-token-file.
+    #[arg(long, value_name = "FILE", requires = "api_token_file")]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +113,12 @@ pub struct ReportArgs {
         required_unless_present = "snapshot"
     )]
     pub analyzer: Option<String>,
+    /// Check an https:// analyzer against these CAs (PEM) [default: the system's roots].
+    #[arg(long, value_name = "FILE", requires = "analyzer")]
+    pub analyzer_ca_file: Option<PathBuf>,
+    /// Read the API with the first token of this file (the analyzer's api tokens).
+    #[arg(long, value_name = "FILE", requires = "analyzer")]
+    pub analyzer_token_file: Option<PathBuf>,
     /// Compare snapshot files (from `receive --snapshot` or `fingerprint`) instead.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub snapshot: Vec<PathBuf>,
@@ -114,6 +156,10 @@ pub struct DemoArgs {
     /// Keep the demo's store here [default: a temporary directory, removed at exit].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub tokens: AnalyzerTokenArgs,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +189,23 @@ pub struct ReceiveArgs {
     /// How long a window lasts before it is pushed [default: 10s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub push_interval: Option<Duration>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Require a bearer token from this file (one per line) on both OTLP listeners.
+    #[arg(long, value_name = "FILE")]
+    pub otlp_token_file: Option<PathBuf>,
+    /// Check an https:// analyzer against these CAs (PEM) [default: the system's roots].
+    #[arg(long, value_name = "FILE")]
+    pub analyzer_ca_file: Option<PathBuf>,
+    /// Present this client certificate (PEM) to the analyzer (mTLS); needs --analyzer-key-file.
+    #[arg(long, value_name = "FILE", requires = "analyzer_key_file")]
+    pub analyzer_cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "analyzer_cert_file")]
+    pub analyzer_key_file: Option<PathBuf>,
+    /// Push with the first token of this file (read again when it changes).
+    #[arg(long, value_name = "FILE")]
+    pub analyzer_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

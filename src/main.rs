@@ -6,6 +6,7 @@ mod demo;
 mod error;
 mod lint;
 mod report;
+mod security;
 mod serve;
 
 use std::process::ExitCode;
@@ -55,6 +56,7 @@ fn receive(args: ReceiveArgs) -> Result<(), CliError> {
         Some(path) => config::load::<ReceiverConfig>(path)?,
         None => ReceiverConfig::default(),
     };
+    security::apply_receive_flags(&args, &mut config);
     if let Some(environment) = args.environment {
         config.environment = Some(environment);
     }
@@ -104,14 +106,17 @@ fn analyze(args: AnalyzeArgs) -> Result<(), CliError> {
     if let Some(store) = args.store {
         config.store = Some(store);
     }
+    args.tls.apply_to_analyzer(&mut config, true);
+    args.tokens.apply(&mut config);
     runtime()?.block_on(serve::analyze(config, shutdown_signal()))
 }
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
-    let (receiver, mut analyzer) = serve::load_serve_config(args.config.as_deref())?;
+    let (mut receiver, mut analyzer) = serve::load_serve_config(args.config.as_deref())?;
     if let Some(data_dir) = args.data_dir {
         analyzer.data_dir = data_dir;
     }
+    security::apply_all_in_one_flags(&args.tls, &args.tokens, &mut receiver, &mut analyzer, true);
     runtime()?.block_on(async {
         let server = serve::bind_all_in_one(receiver, analyzer).await?;
         server.serve(shutdown_signal()).await
@@ -127,6 +132,8 @@ fn demo(args: DemoArgs) -> Result<(), CliError> {
         data_dir: args.data_dir,
         exit: args.exit,
         format: args.format,
+        tls: args.tls,
+        tokens: args.tokens,
     };
     runtime()?.block_on(demo::run(options, shutdown_signal()))
 }

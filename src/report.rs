@@ -40,10 +40,24 @@ fn fetch(url: &str, args: &ReportArgs) -> Result<Report, CliError> {
         query.push(("since", since));
     }
     let endpoint = format!("{}/api/v1/report", url.trim_end_matches('/'));
-    let mut request = ureq::get(&endpoint)
-        .config()
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(path) = &args.analyzer_ca_file {
+        let roots = otel_parity_runtime::tls::read_certificates(path)?
+            .into_iter()
+            .map(|cert| ureq::tls::Certificate::from_der(cert.as_ref()).to_owned())
+            .collect::<Vec<_>>();
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls.build())
         .http_status_as_error(false)
-        .build();
+        .build()
+        .into();
+    let mut request = agent.get(&endpoint);
+    if let Some(path) = &args.analyzer_token_file {
+        let token = otel_parity_runtime::auth::ClientToken::from_file(path.clone())?;
+        request = request.header("authorization", token.authorization());
+    }
     for (name, value) in query {
         request = request.query(name, value);
     }

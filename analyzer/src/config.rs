@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use otel_parity_runtime::config::ConfigFile;
+use otel_parity_runtime::serve::ConnectionLimits;
+use otel_parity_runtime::tls::TlsServerSettings;
 use serde::Deserialize;
 
 use crate::store::{Retention, StoreError, StoreLocation};
@@ -38,6 +40,35 @@ pub struct AnalyzerConfig {
     pub accepted_differences: Option<PathBuf>,
     /// Ingestion ratios outside [low, high] are findings.
     pub ingestion_band: (f64, f64),
+    /// The push listener's TLS and limits.
+    pub push: ListenerConfig,
+    /// The HTTP listener's TLS and limits.
+    pub http: ListenerConfig,
+    /// Bearer tokens for pushing, reading the API and UI, and scraping.
+    pub auth: AuthConfig,
+}
+
+/// One listener's TLS and connection limits.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// TLS (as the Collector's `configtls`); unset: plaintext.
+    pub tls: Option<TlsServerSettings>,
+    /// Connection limits and timeouts.
+    pub connections: ConnectionLimits,
+}
+
+/// The token sets (files, one token per line); an unset set lets everyone
+/// in. `/healthz` and `/readyz` never ask for a token.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Tokens receivers push with.
+    pub push_token_file: Option<PathBuf>,
+    /// Tokens that read the API and UI (and `/metrics`).
+    pub api_token_file: Option<PathBuf>,
+    /// Tokens that may scrape `/metrics` only.
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// How long the finer parts of the store are kept.
@@ -95,6 +126,9 @@ impl Default for AnalyzerConfig {
             evaluation: EvaluationConfig::default(),
             accepted_differences: None,
             ingestion_band: (0.5, 2.0),
+            push: ListenerConfig::default(),
+            http: ListenerConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -152,6 +186,14 @@ impl ConfigFile for AnalyzerConfig {
         }
         if self.max_push_size_mib == 0 {
             return Err("max_push_size_mib must be at least 1".into());
+        }
+        self.push.connections.validate("push.connections")?;
+        self.http.connections.validate("http.connections")?;
+        if self.auth.metrics_token_file.is_some() && self.auth.api_token_file.is_none() {
+            return Err(
+                "auth.metrics_token_file needs auth.api_token_file: without api tokens the API is open"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -213,6 +255,37 @@ mod tests {
         assert!(error.contains("store: invalid store"), "{error}");
         let error = parse("retention: 1h\n").unwrap_err();
         assert!(error.contains("rollups.minute_retention"), "{error}");
+    }
+
+    #[test]
+    fn listeners_take_tls_limits_and_token_files() {
+        let config = parse(
+            "push:\n  tls:\n    cert_file: /tls/tls.crt\n    key_file: /tls/tls.key\n    client_ca_file: /tls/ca.crt\n\
+             http:\n  connections:\n    max: 64\n    read_header_timeout: 5s\n\
+             auth:\n  push_token_file: /tokens/push\n  api_token_file: /tokens/api\n",
+        )
+        .unwrap();
+        let push_tls = config.push.tls.as_ref().unwrap();
+        assert_eq!(push_tls.client_ca_file, Some(PathBuf::from("/tls/ca.crt")));
+        assert_eq!(config.http.tls, None);
+        assert_eq!(config.http.connections.max, 64);
+        assert_eq!(
+            config.http.connections.read_header_timeout,
+            Duration::from_secs(5)
+        );
+        assert_eq!(config.push.connections, ConnectionLimits::default());
+        assert_eq!(
+            config.auth.push_token_file,
+            Some(PathBuf::from("/tokens/push"))
+        );
+        assert_eq!(config.auth.metrics_token_file, None);
+        let error = parse("auth:\n  metrics_token_file: /tokens/metrics\n").unwrap_err();
+        assert!(
+            error.contains("auth.metrics_token_file needs auth.api_token_file"),
+            "{error}"
+        );
+        let error = parse("auth:\n  push_tokens: /tokens/push\n").unwrap_err();
+        assert!(error.contains("push_tokens"), "{error}");
     }
 
     #[test]

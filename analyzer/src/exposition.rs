@@ -12,6 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use otel_parity_compare::report::{Dimension, Report, Severity, Status};
+use otel_parity_runtime::auth::AuthOutcome;
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -62,6 +63,15 @@ pub struct PushLabels {
     pub result: String,
 }
 
+/// Labels of requests judged by bearer-token authentication.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuthLabels {
+    /// `push`, `api` or `metrics`.
+    pub listener: String,
+    /// `accepted`, `missing`, `malformed` or `invalid`.
+    pub result: String,
+}
+
 /// Every metric the analyzer exposes (names are documented in README.md).
 pub struct AnalyzerMetrics {
     registry: Registry,
@@ -78,6 +88,7 @@ pub struct AnalyzerMetrics {
     stored_pushes: Gauge,
     pending_pushes: Gauge,
     unreadable_pushes: Counter,
+    auth: Family<AuthLabels, Counter>,
 }
 
 impl Default for AnalyzerMetrics {
@@ -104,6 +115,7 @@ impl AnalyzerMetrics {
             stored_pushes: Gauge::default(),
             pending_pushes: Gauge::default(),
             unreadable_pushes: Counter::default(),
+            auth: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -171,10 +183,25 @@ impl AnalyzerMetrics {
             "Stored pushes that could not be read when rolling up, logged and dropped",
             metrics.unreadable_pushes.clone(),
         );
+        registry.register(
+            "auth_requests",
+            "Requests judged by bearer-token authentication, by listener (push, api, metrics) and result (accepted, missing, malformed, invalid)",
+            metrics.auth.clone(),
+        );
         AnalyzerMetrics {
             registry,
             ..metrics
         }
+    }
+
+    /// Counts one authentication outcome on `listener` (`push`, `api`, `metrics`).
+    pub fn record_auth(&self, listener: &str, outcome: AuthOutcome) {
+        self.auth
+            .get_or_create(&AuthLabels {
+                listener: listener.to_owned(),
+                result: outcome.as_str().to_owned(),
+            })
+            .inc();
     }
 
     /// Counts one push and its size.

@@ -6,18 +6,21 @@ use std::sync::Arc;
 
 use otel_parity_compare::accepted::load_accepted;
 use otel_parity_proto::v1::parity_service_server::ParityServiceServer;
-use otel_parity_runtime::grpc::OtlpStatus;
+use otel_parity_runtime::auth::RequireBearer;
+use otel_parity_runtime::grpc::{OtlpStatus, unauthenticated};
 use otel_parity_runtime::listen::{bind, served};
+use otel_parity_runtime::serve::serve;
 use otel_parity_runtime::shutdown::ShutdownTrigger;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codec::CompressionEncoding;
+use tower::Layer;
 
 use crate::config::AnalyzerConfig;
 use crate::error::Error;
 use crate::evaluate::Evaluator;
 use crate::exposition::AnalyzerMetrics;
 use crate::push_service::PushService;
+use crate::security::Security;
 use crate::store::{Store, StoreLocation};
 use crate::web::http::{ApiState, router};
 
@@ -29,6 +32,7 @@ pub struct Analyzer {
     evaluator: Arc<Evaluator>,
     http: TcpListener,
     push: TcpListener,
+    security: Security,
 }
 
 impl Analyzer {
@@ -58,6 +62,7 @@ impl Analyzer {
             config.clone(),
             accepted,
         ));
+        let security = Security::new(&config, &metrics)?;
         let http = bind("analyzer HTTP", &config.listen).await?;
         let push = bind("analyzer push", &config.push_listen).await?;
         Ok(Analyzer {
@@ -67,6 +72,7 @@ impl Analyzer {
             evaluator,
             http,
             push,
+            security,
         })
     }
 
@@ -95,22 +101,28 @@ impl Analyzer {
         ))
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(max_push);
-        let push_server = tonic::transport::Server::builder()
-            .add_service(OtlpStatus::new(push_service).malformed_prefix("malformed push: "))
-            .serve_with_incoming_shutdown(
-                TcpListenerStream::new(self.push),
-                listeners.token().into_future(),
-            );
-        let push_task = tokio::spawn(push_server);
-        let api = router(ApiState {
-            store: Arc::clone(&self.store),
-            metrics: Arc::clone(&self.metrics),
-            evaluator: Arc::clone(&self.evaluator),
-            default_since: self.config.evaluation.since,
-        });
-        let http_server =
-            axum::serve(self.http, api).with_graceful_shutdown(listeners.token().into_future());
-        let http_task = tokio::spawn(async move { http_server.await });
+        let security = self.security;
+        let routes = tonic::service::Routes::new(
+            OtlpStatus::new(push_service).malformed_prefix("malformed push: "),
+        )
+        .prepare();
+        let push_service = RequireBearer::new(security.push_guard, unauthenticated).layer(routes);
+        let push_task = tokio::spawn(serve(
+            self.push,
+            security.push,
+            push_service,
+            listeners.token(),
+        ));
+        let api = router(
+            ApiState {
+                store: Arc::clone(&self.store),
+                metrics: Arc::clone(&self.metrics),
+                evaluator: Arc::clone(&self.evaluator),
+                default_since: self.config.evaluation.since,
+            },
+            security.http_auth,
+        );
+        let http_task = tokio::spawn(serve(self.http, security.http, api, listeners.token()));
         let evaluation = tokio::spawn(Arc::clone(&self.evaluator).run());
         let rollups = tokio::spawn(crate::rollup_task::run(
             Arc::clone(&self.store),

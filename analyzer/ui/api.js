@@ -1,4 +1,31 @@
-// Reading the analyzer's JSON API.
+// Reading the analyzer's JSON API, with the API token the person signed in
+// with (kept in this tab's sessionStorage, sent as Authorization: Bearer,
+// never put in a URL).
+
+const TOKEN_KEY = "otel-parity.api-token";
+
+/** The token of this tab's sign-in, or "" without one. */
+export function storedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) || "";
+  } catch (_) {
+    return "";
+  }
+}
+
+/** Keeps `token` for this tab until it closes or signs out. */
+export function storeToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+/** Forgets this tab's token. */
+export function forgetToken() {
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch (_) {
+    // Storage unavailable: there is nothing to forget.
+  }
+}
 
 /** A JSON API answer other than 2xx, with the API's own message. */
 export class ApiError extends Error {
@@ -10,7 +37,10 @@ export class ApiError extends Error {
 
 /** GET a JSON API path; throws ApiError with the server's message. */
 export async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json" };
+  const token = storedToken();
+  if (token) headers.Authorization = "Bearer " + token;
+  const response = await fetch(path, { headers, credentials: "omit", cache: "no-store" });
   const text = await response.text();
   let body = null;
   try {

@@ -1,12 +1,14 @@
 // The UI's entry point: picks the environment pair from the URL (or the
 // first evaluated pair), draws the pair selector, and renders the overview
 // (`/`) or a service page (`/services/<namespace>/<name>`). When everything
-// is drawn, <body data-state> becomes "ready" (or "error").
+// is drawn, <body data-state> becomes "ready" (or "error"); an analyzer that
+// asks for a token gets the sign-in form ("signin") first.
 
 import { h, clear, u64 } from "./dom.js";
 import { renderOverview } from "./overview.js";
 import { renderService } from "./service.js";
-import { ApiError, getJSON } from "./api.js";
+import { ApiError, forgetToken, getJSON, storedToken } from "./api.js";
+import { showSignIn, signOutButton } from "./signin.js";
 
 const RANGES = ["15m", "1h", "6h", "1d", "7d"];
 
@@ -65,6 +67,8 @@ function pairSelector(context) {
   nav.appendChild(pair);
   nav.appendChild(h("label", { for: "range-select" }, "Range"));
   nav.appendChild(range);
+  const signOut = signOutButton();
+  if (signOut) nav.appendChild(signOut);
 }
 
 /** A message in place of the page, e.g. when nothing is evaluated yet. */
@@ -98,6 +102,23 @@ async function start() {
     }
     document.body.dataset.state = "ready";
   } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      const refused = Boolean(storedToken());
+      forgetToken();
+      showSignIn(
+        main,
+        refused
+          ? "The analyzer did not accept that token. Enter another one."
+          : "This analyzer asks for an API token to show its reports.",
+        () => {
+          main.setAttribute("aria-busy", "true");
+          document.body.dataset.state = "loading";
+          start();
+        }
+      );
+      document.body.dataset.state = "signin";
+      return;
+    }
     const status = error instanceof ApiError ? `HTTP ${error.status}: ` : "";
     notice(main, "Cannot show this page", status + error.message);
     document.body.dataset.state = "error";

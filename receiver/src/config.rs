@@ -6,7 +6,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use otel_parity_runtime::auth::TokenAuthSettings;
 use otel_parity_runtime::config::ConfigFile;
+use otel_parity_runtime::serve::ConnectionLimits;
+use otel_parity_runtime::tls::TlsServerSettings;
 use serde::Deserialize;
 
 use crate::fingerprint::{EngineConfig, EnvironmentSource};
@@ -58,6 +61,12 @@ pub struct GrpcConfig {
     pub endpoint: String,
     /// Largest message accepted, after decompression, in MiB.
     pub max_recv_msg_size_mib: usize,
+    /// TLS (as the Collector's `configtls`); unset: plaintext.
+    pub tls: Option<TlsServerSettings>,
+    /// Bearer tokens required of exporters; unset: none.
+    pub auth: Option<TokenAuthSettings>,
+    /// Connection limits and timeouts.
+    pub connections: ConnectionLimits,
 }
 
 /// OTLP/HTTP listener.
@@ -68,6 +77,12 @@ pub struct HttpConfig {
     pub endpoint: String,
     /// Largest body accepted, before and after decompression, in bytes.
     pub max_request_body_size: usize,
+    /// TLS (as the Collector's `configtls`); unset: plaintext.
+    pub tls: Option<TlsServerSettings>,
+    /// Bearer tokens required of exporters; unset: none.
+    pub auth: Option<TokenAuthSettings>,
+    /// Connection limits and timeouts.
+    pub connections: ConnectionLimits,
 }
 
 /// Where and how often the fingerprint is written as JSON.
@@ -95,6 +110,25 @@ pub struct PushConfig {
     /// Connect and request timeout of one push.
     #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub timeout: Duration,
+    /// TLS towards an `https://` analyzer.
+    pub tls: PushTlsConfig,
+    /// The bearer token sent with every push (the file's first token).
+    pub bearer_token_file: Option<PathBuf>,
+}
+
+/// How the pusher checks the analyzer and shows itself (`https://` URLs).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushTlsConfig {
+    /// CA certificates (PEM) the analyzer's certificate must come from;
+    /// unset: the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for an analyzer that asks for one (mTLS).
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// The name the analyzer's certificate must hold; unset: the URL's host.
+    pub server_name: Option<String>,
 }
 
 impl Default for PushConfig {
@@ -104,6 +138,8 @@ impl Default for PushConfig {
             interval: Duration::from_secs(10),
             max_pending_windows: 360,
             timeout: Duration::from_secs(10),
+            tls: PushTlsConfig::default(),
+            bearer_token_file: None,
         }
     }
 }
@@ -113,6 +149,9 @@ impl Default for GrpcConfig {
         GrpcConfig {
             endpoint: "0.0.0.0:4317".into(),
             max_recv_msg_size_mib: 4,
+            tls: None,
+            auth: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -122,6 +161,9 @@ impl Default for HttpConfig {
         HttpConfig {
             endpoint: "0.0.0.0:4318".into(),
             max_request_body_size: 20 * 1024 * 1024,
+            tls: None,
+            auth: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -152,6 +194,18 @@ impl ConfigFile for ReceiverConfig {
         if self.push.max_pending_windows == 0 {
             return Err("push.max_pending_windows must be at least 1".into());
         }
+        if self.push.tls.cert_file.is_some() != self.push.tls.key_file.is_some() {
+            return Err("push.tls.cert_file and push.tls.key_file go together".into());
+        }
+        let protocols = &self.otlp.protocols;
+        protocols
+            .grpc
+            .connections
+            .validate("otlp.protocols.grpc.connections")?;
+        protocols
+            .http
+            .connections
+            .validate("otlp.protocols.http.connections")?;
         Ok(())
     }
 }
@@ -233,6 +287,39 @@ mod tests {
     }
 
     #[test]
+    fn tls_tokens_and_limits_read_as_in_the_collector() {
+        let config = parse(
+            "otlp:\n  protocols:\n    grpc:\n      tls:\n        cert_file: /tls/tls.crt\n        key_file: /tls/tls.key\n\
+             \x20       client_ca_file: /tls/ca.crt\n        min_version: \"1.3\"\n        reload_interval: 1m\n\
+             \x20     auth:\n        token_file: /tokens/otlp\n      connections:\n        max: 16\n        idle_timeout: 30s\n\
+             push:\n  analyzer: https://analyzer:4319\n  bearer_token_file: /tokens/push\n  tls:\n    ca_file: /tls/ca.crt\n    server_name: analyzer.example\n",
+        )
+        .unwrap();
+        let grpc = &config.otlp.protocols.grpc;
+        let tls = grpc.tls.as_ref().unwrap();
+        assert_eq!(tls.cert_file, PathBuf::from("/tls/tls.crt"));
+        assert_eq!(tls.client_ca_file, Some(PathBuf::from("/tls/ca.crt")));
+        assert_eq!(tls.min_version, otel_parity_runtime::tls::TlsVersion::Tls13);
+        assert_eq!(tls.reload_interval, Duration::from_secs(60));
+        assert_eq!(
+            grpc.auth.as_ref().unwrap().token_file,
+            PathBuf::from("/tokens/otlp")
+        );
+        assert_eq!(grpc.connections.max, 16);
+        assert_eq!(grpc.connections.idle_timeout, Duration::from_secs(30));
+        assert_eq!(grpc.connections.max_concurrent_streams, 100);
+        assert_eq!(config.otlp.protocols.http.tls, None);
+        assert_eq!(
+            config.push.bearer_token_file,
+            Some(PathBuf::from("/tokens/push"))
+        );
+        assert_eq!(
+            config.push.tls.server_name.as_deref(),
+            Some("analyzer.example")
+        );
+    }
+
+    #[test]
     fn unknown_key_is_an_error_that_names_it() {
         let message = parse("limits:\n  max_servics: 3\n")
             .unwrap_err()
@@ -256,6 +343,20 @@ mod tests {
             .to_string();
         assert!(message.contains("environment_from"), "{message}");
         assert!(parse("otlp: [1, 2]\n").is_err());
+        let message = parse("push:\n  tls:\n    cert_file: c.pem\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.ends_with("push.tls.cert_file and push.tls.key_file go together"),
+            "{message}"
+        );
+        let message = parse("otlp:\n  protocols:\n    http:\n      connections:\n        max: 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("otlp.protocols.http.connections.max must be"),
+            "{message}"
+        );
         assert!(parse("environment: [unclosed\n").is_err());
     }
 }

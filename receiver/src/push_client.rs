@@ -13,13 +13,16 @@ use std::time::Duration;
 
 use otel_parity_proto::v1 as pb;
 use otel_parity_proto::v1::parity_service_client::ParityServiceClient;
+use otel_parity_runtime::auth::ClientToken;
+use otel_parity_runtime::reload::Reloading;
 use otel_parity_runtime::shutdown::Shutdown;
 use tokio::time::{Instant, MissedTickBehavior};
 use tonic::codec::CompressionEncoding;
-use tonic::transport::{Channel, Endpoint};
+use tonic::metadata::AsciiMetadataValue;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::Fingerprinter;
-use crate::config::PushConfig;
+use crate::config::{PushConfig, PushTlsConfig};
 use crate::error::Error;
 
 /// Backoff between failed attempts: doubling from the first delay to the cap.
@@ -27,6 +30,9 @@ const FIRST_RETRY: Duration = Duration::from_millis(250);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 /// How long a stopping receiver keeps trying to deliver what it holds.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
+/// How often the pusher's CA, certificate and key files are checked for
+/// changes (a changed file makes a new connection with the new files).
+const TLS_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What the pusher did, for logs and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,15 +51,20 @@ pub struct PushStats {
 pub struct Pusher {
     engine: Arc<Fingerprinter>,
     config: PushConfig,
-    client: ParityServiceClient<Channel>,
+    client: Reloading<ParityServiceClient<Channel>>,
+    token: Option<ClientToken>,
     queue: VecDeque<pb::PushRequest>,
     next_sequence: u64,
     stats: PushStats,
+    /// Whether the last attempt failed (the first failure of a run is logged
+    /// as a warning, the rest quietly).
+    failing: bool,
 }
 
 impl Pusher {
-    /// A pusher for `config.analyzer` (an `http://host:port` URL); the
-    /// connection is made lazily, so an absent analyzer is not an error.
+    /// A pusher for `config.analyzer` (`http://host:port`, or `https://…`
+    /// checked against `push.tls`); the connection is made lazily, so an
+    /// absent analyzer is not an error, but unreadable TLS or token files are.
     pub fn new(
         engine: Arc<Fingerprinter>,
         config: PushConfig,
@@ -67,15 +78,47 @@ impl Pusher {
             })?
             .connect_timeout(config.timeout)
             .timeout(config.timeout);
-        let client = ParityServiceClient::new(endpoint.connect_lazy())
-            .send_compressed(CompressionEncoding::Gzip);
+        let https = endpoint.uri().scheme_str() == Some("https");
+        let tls = config.tls.clone();
+        let files: Vec<_> = [&tls.ca_file, &tls.cert_file, &tls.key_file]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let client = Reloading::new(
+            "analyzer client certificate",
+            files,
+            https.then_some(TLS_RELOAD_INTERVAL),
+            move || {
+                let endpoint = match https {
+                    true => endpoint
+                        .clone()
+                        .tls_config(client_tls(&tls)?)
+                        .map_err(|e| otel_parity_runtime::Error::Address {
+                            what: "analyzer",
+                            value: endpoint.uri().to_string(),
+                            source: Box::new(e),
+                        })?,
+                    false => endpoint.clone(),
+                };
+                Ok(ParityServiceClient::new(endpoint.connect_lazy())
+                    .send_compressed(CompressionEncoding::Gzip))
+            },
+        )?;
+        let token = config
+            .bearer_token_file
+            .clone()
+            .map(ClientToken::from_file)
+            .transpose()?;
         Ok(Pusher {
             engine,
             config,
             client,
+            token,
             queue: VecDeque::new(),
             next_sequence: 0,
             stats: PushStats::default(),
+            failing: false,
         })
     }
 
@@ -155,10 +198,21 @@ impl Pusher {
         let Some(push) = self.queue.front().cloned() else {
             return true;
         };
-        match self.client.push(push).await {
+        let mut request = tonic::Request::new(push);
+        if let Some(token) = &self.token
+            && let Ok(mut value) = AsciiMetadataValue::try_from(token.authorization().as_bytes())
+        {
+            value.set_sensitive(true);
+            request.metadata_mut().insert("authorization", value);
+        }
+        let mut client = (*self.client.current()).clone();
+        match client.push(request).await {
             Ok(_) => {
                 self.queue.pop_front();
                 self.stats.acknowledged += 1;
+                if std::mem::take(&mut self.failing) {
+                    tracing::info!("pushes reach the analyzer again");
+                }
                 true
             }
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
@@ -170,9 +224,55 @@ impl Pusher {
             }
             Err(status) => {
                 self.stats.failed_attempts += 1;
-                tracing::debug!(code = ?status.code(), error = %status.message(), "push failed; will retry");
+                let error = error_chain(&status);
+                if std::mem::replace(&mut self.failing, true) {
+                    tracing::debug!(code = ?status.code(), %error, "push failed; will retry");
+                } else {
+                    tracing::warn!(code = ?status.code(), %error, "push failed; retrying with backoff");
+                }
                 false
             }
         }
     }
+}
+
+/// The TLS a push connection uses: the analyzer checked against `ca_file`
+/// (else the system's roots), a client certificate when one is configured.
+fn client_tls(tls: &PushTlsConfig) -> Result<ClientTlsConfig, otel_parity_runtime::Error> {
+    use otel_parity_runtime::tls::{read_certificates, read_private_key};
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| otel_parity_runtime::Error::SecretFile {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let mut config = ClientTlsConfig::new();
+    config = match &tls.ca_file {
+        Some(path) => {
+            read_certificates(path)?;
+            config.ca_certificate(Certificate::from_pem(read(path)?))
+        }
+        None => config.with_native_roots(),
+    };
+    if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+        read_certificates(cert)?;
+        read_private_key(key)?;
+        config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    if let Some(name) = &tls.server_name {
+        config = config.domain_name(name.clone());
+    }
+    Ok(config)
+}
+
+/// A failed push's status with its causes (a TLS refusal is three levels down).
+fn error_chain(status: &tonic::Status) -> String {
+    let mut text = status.message().to_owned();
+    let mut source = std::error::Error::source(status);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

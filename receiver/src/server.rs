@@ -6,11 +6,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use otel_parity_model::snapshot::{self, SnapshotError};
-use otel_parity_runtime::grpc::OtlpStatus;
+use otel_parity_runtime::auth::{Guard, RequireBearer, TokenAuthSettings};
+use otel_parity_runtime::grpc::{OtlpStatus, unauthenticated};
 use otel_parity_runtime::listen::{bind, served};
+use otel_parity_runtime::serve::{Protocol, ServeOptions, serve};
 use otel_parity_runtime::shutdown::ShutdownTrigger;
+use otel_parity_runtime::tls::{ALPN_GRPC, ALPN_HTTP, ServerTls, TlsServerSettings};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tower::Layer;
 
 use crate::Fingerprinter;
 use crate::config::ReceiverConfig;
@@ -26,14 +29,68 @@ pub struct Receiver {
     engine: Arc<Fingerprinter>,
     grpc: TcpListener,
     http: TcpListener,
+    /// How each listener serves (TLS, limits) and the tokens it requires.
+    grpc_security: Security,
+    http_security: Security,
     pusher: Option<Pusher>,
+}
+
+/// A listener's TLS, limits and tokens, read at bind time so that a bad
+/// certificate or token file stops the receiver before it serves.
+struct Security {
+    options: ServeOptions,
+    guard: Option<Guard>,
+}
+
+impl Security {
+    fn new(
+        what: &'static str,
+        protocol: Protocol,
+        tls: Option<&TlsServerSettings>,
+        auth: Option<&TokenAuthSettings>,
+        limits: otel_parity_runtime::serve::ConnectionLimits,
+    ) -> Result<Self, Error> {
+        let alpn = match protocol {
+            Protocol::Grpc => ALPN_GRPC,
+            Protocol::Http => ALPN_HTTP,
+        };
+        let tls = match tls {
+            Some(settings) => Some(Arc::new(ServerTls::new(settings, alpn)?)),
+            None => None,
+        };
+        let guard = auth.map(TokenAuthSettings::guard).transpose()?;
+        Ok(Security {
+            options: ServeOptions {
+                what,
+                protocol,
+                tls,
+                limits,
+            },
+            guard,
+        })
+    }
 }
 
 impl Receiver {
     /// Binds the OTLP listeners of `config`.
     pub async fn bind(config: ReceiverConfig) -> Result<Self, Error> {
-        let grpc = bind("OTLP/gRPC", &config.otlp.protocols.grpc.endpoint).await?;
-        let http = bind("OTLP/HTTP", &config.otlp.protocols.http.endpoint).await?;
+        let protocols = &config.otlp.protocols;
+        let grpc_security = Security::new(
+            "OTLP/gRPC",
+            Protocol::Grpc,
+            protocols.grpc.tls.as_ref(),
+            protocols.grpc.auth.as_ref(),
+            protocols.grpc.connections,
+        )?;
+        let http_security = Security::new(
+            "OTLP/HTTP",
+            Protocol::Http,
+            protocols.http.tls.as_ref(),
+            protocols.http.auth.as_ref(),
+            protocols.http.connections,
+        )?;
+        let grpc = bind("OTLP/gRPC", &protocols.grpc.endpoint).await?;
+        let http = bind("OTLP/HTTP", &protocols.http.endpoint).await?;
         let engine = Arc::new(Fingerprinter::new(config.engine_config()));
         let pusher = match &config.push.analyzer {
             Some(analyzer) => Some(Pusher::new(
@@ -48,6 +105,8 @@ impl Receiver {
             engine,
             grpc,
             http,
+            grpc_security,
+            http_security,
             pusher,
         })
     }
@@ -75,9 +134,17 @@ impl Receiver {
             engine,
             grpc,
             http,
+            grpc_security,
+            http_security,
             pusher,
         } = self;
-        tracing::info!(grpc = ?grpc_addr, http = ?http_addr, "OTLP receiver listening");
+        tracing::info!(
+            grpc = ?grpc_addr,
+            http = ?http_addr,
+            grpc_tls = grpc_security.options.tls.is_some(),
+            http_tls = http_security.options.tls.is_some(),
+            "OTLP receiver listening"
+        );
 
         let grpc_max = config
             .otlp
@@ -85,32 +152,41 @@ impl Receiver {
             .grpc
             .max_recv_msg_size_mib
             .saturating_mul(1024 * 1024);
-        let grpc_server = tonic::transport::Server::builder()
-            .add_service(OtlpStatus::new(OtlpGrpcService::<Traces>::new(
-                Arc::clone(&engine),
-                grpc_max,
-            )))
-            .add_service(OtlpStatus::new(OtlpGrpcService::<Metrics>::new(
-                Arc::clone(&engine),
-                grpc_max,
-            )))
-            .add_service(OtlpStatus::new(OtlpGrpcService::<Logs>::new(
-                Arc::clone(&engine),
-                grpc_max,
-            )))
-            .serve_with_incoming_shutdown(
-                TcpListenerStream::new(grpc),
-                listeners.token().into_future(),
-            );
-        let grpc_task = tokio::spawn(grpc_server);
+        let routes = tonic::service::Routes::new(OtlpStatus::new(OtlpGrpcService::<Traces>::new(
+            Arc::clone(&engine),
+            grpc_max,
+        )))
+        .add_service(OtlpStatus::new(OtlpGrpcService::<Metrics>::new(
+            Arc::clone(&engine),
+            grpc_max,
+        )))
+        .add_service(OtlpStatus::new(OtlpGrpcService::<Logs>::new(
+            Arc::clone(&engine),
+            grpc_max,
+        )))
+        .prepare();
+        let grpc_service = RequireBearer::new(grpc_security.guard, unauthenticated).layer(routes);
+        let grpc_task = tokio::spawn(serve(
+            grpc,
+            grpc_security.options,
+            grpc_service,
+            listeners.token(),
+        ));
 
         let router = http::router(
             Arc::clone(&engine),
             config.otlp.protocols.http.max_request_body_size,
-        );
-        let http_server =
-            axum::serve(http, router).with_graceful_shutdown(listeners.token().into_future());
-        let http_task = tokio::spawn(async move { http_server.await });
+        )
+        .layer(RequireBearer::new(
+            http_security.guard,
+            http::unauthenticated,
+        ));
+        let http_task = tokio::spawn(serve(
+            http,
+            http_security.options,
+            router,
+            listeners.token(),
+        ));
 
         let snapshot_task = config.snapshot.path.clone().map(|path| {
             let engine = Arc::clone(&engine);

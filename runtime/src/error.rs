@@ -1,6 +1,7 @@
 //! What the shared plumbing can fail at, in its users' terms: a config file
 //! that cannot be read or is invalid, an address that does not parse or
-//! cannot be listened on, a server that stopped with an error.
+//! cannot be listened on, TLS or token files that cannot be used, a server
+//! that stopped with an error.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +53,31 @@ pub enum Error {
         addr: SocketAddr,
         /// Why binding failed.
         source: std::io::Error,
+    },
+    /// A certificate, key or token file that cannot be read.
+    #[error("cannot read {path}: {source}")]
+    SecretFile {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// TLS files that can be read but not used (no certificate in the PEM,
+    /// a key that does not match, a CA that is not one).
+    #[error("TLS {path}: {message}")]
+    Tls {
+        /// The file concerned (the certificate when the pair does not fit).
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A token file without a token in it, or with one a header cannot carry.
+    #[error("token file {path}: {message}")]
+    TokenFile {
+        /// The token file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: &'static str,
     },
     /// A server that stopped with an error (or whose task panicked).
     #[error("{what} server failed: {source}")]

@@ -12,6 +12,15 @@ use std::task::{Context, Poll};
 use tonic::server::NamedService;
 use tonic::{Code, Status};
 
+/// The gRPC answer to a request without an accepted bearer token:
+/// UNAUTHENTICATED (a [`crate::auth::Refusal`]).
+pub fn unauthenticated(
+    outcome: crate::auth::AuthOutcome,
+    _request: &http::HeaderMap,
+) -> http::Response<tonic::body::Body> {
+    Status::unauthenticated(outcome.message()).into_http()
+}
+
 /// A gRPC service whose transport-level refusals carry OTLP's codes.
 #[derive(Debug, Clone)]
 pub struct OtlpStatus<S> {

@@ -14,6 +14,8 @@ use otel_parity_runtime::shutdown::ShutdownTrigger;
 use otel_parity_testkit::shop::{self, Shop};
 
 use crate::CliError;
+use crate::cli::{AnalyzerTokenArgs, TlsArgs};
+use crate::security::apply_all_in_one_flags;
 use crate::serve::bind_all_in_one;
 
 /// How the demo runs.
@@ -27,6 +29,10 @@ pub struct DemoOptions {
     pub exit: bool,
     /// Report format: text, json or markdown.
     pub format: String,
+    /// TLS for the analyzer's HTTP listener (the UI and API).
+    pub tls: TlsArgs,
+    /// The analyzer's token files.
+    pub tokens: AnalyzerTokenArgs,
 }
 
 /// Batches of traffic per environment, and requests per instance per batch.
@@ -58,6 +64,13 @@ pub async fn run(
         ..AnalyzerConfig::default()
     };
     analyzer.evaluation.interval = Duration::from_secs(2);
+    apply_all_in_one_flags(
+        &options.tls,
+        &options.tokens,
+        &mut receiver,
+        &mut analyzer,
+        false,
+    );
     let server = bind_all_in_one(receiver, analyzer).await?;
     let (grpc, _) = server.receiver.local_addrs();
     let (http, _) = server.analyzer.local_addrs();
@@ -107,8 +120,13 @@ pub async fn run(
     }
     if !options.exit {
         if let Some(http) = http {
+            let scheme = if options.tls.tls_cert_file.is_some() {
+                "https"
+            } else {
+                "http"
+            };
             eprintln!(
-                "otel-parity demo: serving; report at http://{http}/api/v1/report?baseline=prod&candidate=staging&format=text, metrics at http://{http}/metrics; Ctrl-C to stop"
+                "otel-parity demo: serving; report at {scheme}://{http}/api/v1/report?baseline=prod&candidate=staging&format=text, metrics at {scheme}://{http}/metrics; Ctrl-C to stop"
             );
         }
         shutdown.await;

@@ -1,6 +1,7 @@
 //! Test support shared by unit tests, end-to-end tests, benches and the demo, as one crate
 //! (no `#[path]` includes): OTLP builders (`otlp`), the shop scenario (`shop`), fingerprint
-//! builders for unit tests (`fingerprint`, feature `testing`), and the end-to-end helpers
+//! builders for unit tests (`fingerprint`, feature `testing`), test certificates (`tls`,
+//! feature `tls`), and the end-to-end helpers
 //! (`e2e` and the raw clients in `raw`, feature `e2e`).
 //!
 //! The demo is a product feature, so the binary depends on this crate for the shop's traffic;
@@ -22,3 +23,5 @@ pub mod postgres;
 pub mod raw;
 #[cfg(feature = "shop")]
 pub mod shop;
+#[cfg(feature = "tls")]
+pub mod tls;

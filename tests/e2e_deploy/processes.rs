@@ -1,6 +1,7 @@
 //! The processes these tests run: `otel-parity demo` (the shared
 //! `e2e::DemoProcess`, once it has evaluated), `otel-parity analyze` and
-//! `receive` as the manifests run them, and a real Prometheus; each stopped
+//! `receive` as the manifests run them, and a real Prometheus (the test
+//! kit's); each stopped
 //! (SIGTERM, then SIGKILL) when dropped, also when a test panics, with its
 //! log printed then.
 
@@ -9,10 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use otel_parity_testkit::e2e::{ChildOutput, ChildProcess, DemoProcess, free_port, port_accepts};
+use otel_parity_testkit::e2e::{ChildOutput, ChildProcess, DemoProcess, free_port};
+pub use otel_parity_testkit::e2e::{Prometheus, encode_query_component};
 
-/// How long a process may take to answer after it was started.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a process may take to exit after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long one HTTP exchange may take.
@@ -74,71 +74,4 @@ impl Demo {
     pub fn metrics(&self) -> String {
         http_get(&format!("http://{}/metrics", self.http)).unwrap_or_else(|e| panic!("{e}"))
     }
-}
-
-/// A real Prometheus (`/usr/bin/prometheus`, Debian package `prometheus`)
-/// with its TSDB in a scratch directory.
-pub struct Prometheus {
-    /// Stopped when Prometheus is dropped.
-    _process: ChildProcess,
-    pub addr: SocketAddr,
-}
-
-impl Prometheus {
-    /// Starts Prometheus with `config` and waits until it is ready.
-    pub fn start(config: &Path, dir: &Path) -> Prometheus {
-        let addr = loopback();
-        let mut command = Command::new("prometheus");
-        command
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--log.level=warn");
-        let mut process = spawn("prometheus", &mut command, &dir.join("prometheus.log"));
-        let ready = format!("http://{addr}/-/ready");
-        process.wait_until(START_TIMEOUT, "ready", || {
-            port_accepts(addr) && http_get(&ready).is_ok()
-        });
-        Prometheus {
-            _process: process,
-            addr,
-        }
-    }
-
-    /// GET an API path (e.g. `/api/v1/alerts`) as JSON; panics on failure.
-    pub fn api(&self, path_and_query: &str) -> serde_json::Value {
-        let url = format!("http://{}{path_and_query}", self.addr);
-        let body = http_get(&url).unwrap_or_else(|e| panic!("{e}"));
-        let value: serde_json::Value = serde_json::from_str(&body)
-            .unwrap_or_else(|e| panic!("{url} is not JSON ({e}): {body}"));
-        assert_eq!(value["status"], "success", "{url}: {body}");
-        value
-    }
-
-    /// An instant query's result vector.
-    pub fn query(&self, promql: &str) -> Vec<serde_json::Value> {
-        let url = format!("/api/v1/query?query={}", encode_query_component(promql));
-        let answer = self.api(&url);
-        answer["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-}
-
-/// Percent-encodes a URL query component (RFC 3986 unreserved kept).
-pub fn encode_query_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(byte))
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }

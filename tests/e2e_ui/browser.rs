@@ -11,7 +11,7 @@ use otel_parity_testkit::e2e::{ScratchDir, run_with_timeout};
 
 /// Flags for every run: headless, no GPU, no sandbox (CI runs as root), and nothing that
 /// reaches out to the network on its own.
-const FLAGS: &[&str] = &[
+pub const FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -21,8 +21,10 @@ const FLAGS: &[&str] = &[
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    "--virtual-time-budget=10000",
 ];
+
+/// For `--dump-dom` runs: lets the page's fetches finish before the DOM is printed.
+const VIRTUAL_TIME_BUDGET: &str = "--virtual-time-budget=10000";
 
 /// How long one Chromium run may take.
 const RUN_TIMEOUT: Duration = Duration::from_secs(45);
@@ -60,10 +62,16 @@ impl Chromium {
         }
     }
 
+    /// The Chromium binary, for drivers that start it themselves.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     fn command(&self, profile: &ScratchDir) -> Command {
         let mut command = Command::new(&self.program);
         command
             .args(FLAGS)
+            .arg(VIRTUAL_TIME_BUDGET)
             .arg(format!("--user-data-dir={}", profile.path().display()));
         command
     }

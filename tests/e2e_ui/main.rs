@@ -5,8 +5,9 @@
 //! to the console and record no script error.
 //!
 //! One module per role: the demo process (`demo`), Chromium (`browser`), reading the dumped DOM
-//! (`dom`), and the tests: the overview (`overview`), the service page (`service_page`) and the
-//! UI's JSON endpoints through the real binary (`endpoints`).
+//! (`dom`), and the tests: the overview (`overview`), the service page (`service_page`), the
+//! UI's JSON endpoints through the real binary (`endpoints`), and signing in to an analyzer
+//! that asks for an API token (`sign_in`, Chromium driven over its DevTools pipe).
 
 mod browser;
 mod demo;
@@ -14,3 +15,4 @@ mod dom;
 mod endpoints;
 mod overview;
 mod service_page;
+mod sign_in;

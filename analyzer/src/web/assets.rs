@@ -36,6 +36,7 @@ const ASSETS: &[Asset] = &[
     asset!("errors.js", JAVASCRIPT),
     asset!("app.js", JAVASCRIPT),
     asset!("api.js", JAVASCRIPT),
+    asset!("signin.js", JAVASCRIPT),
     asset!("dom.js", JAVASCRIPT),
     asset!("charts.js", JAVASCRIPT),
     asset!("findings.js", JAVASCRIPT),

@@ -18,6 +18,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A 401 with `WWW-Authenticate: Bearer`: the request has no accepted token
+/// (a runtime `Refusal`).
+pub(crate) fn unauthorized(
+    outcome: otel_parity_runtime::auth::AuthOutcome,
+    _request: &axum::http::HeaderMap,
+) -> Response {
+    let mut response =
+        ApiError(StatusCode::UNAUTHORIZED, outcome.message().to_owned()).into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, outcome.www_authenticate());
+    response
+}
+
 /// A 400: the request's query or path is wrong.
 pub(crate) fn bad_request(message: String) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, message)

@@ -1,6 +1,8 @@
 //! The analyzer's router on :8080, and the handlers of the report API
 //! (`/api/v1/environments`, `/api/v1/report`, `/api/v1/findings`), `/metrics`,
-//! `/healthz` and `/readyz`.
+//! `/healthz` and `/readyz`. With tokens configured the API takes the `api`
+//! tokens, `/metrics` the `api` or `metrics` tokens; the health checks and
+//! the UI's own files (which hold no data) stay open.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -9,25 +11,41 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::error::{ApiError, bad_request, json, unavailable};
+use super::error::{ApiError, bad_request, json, unauthorized, unavailable};
 use super::{api, assets};
 use crate::evaluate::CompareError;
 use otel_parity_compare::report::Severity;
+use otel_parity_runtime::auth::{Guard, RequireBearer};
 
 /// The state the router takes (kept in `state`, below the route modules that read it).
 pub use super::state::ApiState;
 
+/// Who may read what: `None` lets everyone in.
+#[derive(Debug, Clone, Default)]
+pub struct HttpAuth {
+    /// Tokens for the JSON API.
+    pub api: Option<Guard>,
+    /// Tokens for `/metrics`.
+    pub metrics: Option<Guard>,
+}
+
 /// The analyzer's routes: the API, `/metrics`, the health checks and the UI.
-pub fn router(state: ApiState) -> Router {
-    Router::new()
+pub fn router(state: ApiState, auth: HttpAuth) -> Router {
+    let data = Router::new()
         .route("/api/v1/environments", get(environments))
         .route("/api/v1/report", get(report))
         .route("/api/v1/findings", get(findings))
+        .merge(api::router())
+        .route_layer(RequireBearer::new(auth.api, unauthorized));
+    let metrics = Router::new()
         .route("/metrics", get(metrics))
+        .route_layer(RequireBearer::new(auth.metrics, unauthorized));
+    Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .merge(assets::router())
-        .merge(api::router())
+        .merge(data)
+        .merge(metrics)
         .with_state(state)
 }
 

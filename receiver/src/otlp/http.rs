@@ -9,6 +9,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use otel_parity_runtime::auth::AuthOutcome;
 use prost::Message;
 use tonic::Code;
 
@@ -83,6 +84,24 @@ impl IntoResponse for ExportError {
         }
         response
     }
+}
+
+/// The OTLP/HTTP answer to a request without an accepted bearer token: 401
+/// with `WWW-Authenticate: Bearer` and an UNAUTHENTICATED `Status` body in
+/// the request's encoding (a runtime `Refusal`).
+pub fn unauthenticated(outcome: AuthOutcome, headers: &HeaderMap) -> Response {
+    let format = request_format(headers).unwrap_or(Format::Protobuf);
+    let mut response = ExportError {
+        status: StatusCode::UNAUTHORIZED,
+        code: Code::Unauthenticated,
+        message: outcome.message().to_owned(),
+        format,
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, outcome.www_authenticate());
+    response
 }
 
 fn request_format(headers: &HeaderMap) -> Option<Format> {

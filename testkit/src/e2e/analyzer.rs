@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::child::{ChildOutput, ChildProcess};
+use super::http_client::HttpClient;
 use super::otel_parity_binary;
 use super::ports::{free_ports, loopback, port_accepts};
 use super::process::ScratchDir;
@@ -19,8 +20,6 @@ use super::process::ScratchDir;
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the analyzer may take to exit after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long one API request may take.
-const API_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Where an analyzer listens, keeps its store and reads its config; the same for every
 /// (re)start.
@@ -37,6 +36,12 @@ pub struct AnalyzerSite {
     /// The store passed with `--store` (e.g. a PostgreSQL URL); none: SQLite
     /// under the data directory.
     pub store: Option<String>,
+    /// More arguments for `otel-parity analyze` (TLS and token flags).
+    pub args: Vec<String>,
+    /// Whether both listeners serve TLS (URLs are then `https://localhost:PORT`).
+    pub https: bool,
+    /// How the tests (and the readiness check) reach the HTTP API.
+    pub client: HttpClient,
 }
 
 impl AnalyzerSite {
@@ -49,6 +54,9 @@ impl AnalyzerSite {
             data_dir: data_dir.to_owned(),
             config: None,
             store: None,
+            args: Vec::new(),
+            https: false,
+            client: HttpClient::new(),
         }
     }
 
@@ -63,14 +71,22 @@ impl AnalyzerSite {
         }
     }
 
-    /// The HTTP API's base URL: `http://127.0.0.1:PORT`.
+    /// The HTTP API's base URL: `http://127.0.0.1:PORT` (`https://localhost:PORT` with TLS).
     pub fn http_url(&self) -> String {
-        format!("http://{}", self.http)
+        self.url(self.http)
     }
 
-    /// The push endpoint as receivers take it (`--analyzer`): `http://127.0.0.1:PORT`.
+    /// The push endpoint as receivers take it (`--analyzer`): `http://127.0.0.1:PORT`
+    /// (`https://localhost:PORT` with TLS).
     pub fn push_url(&self) -> String {
-        format!("http://{}", self.push)
+        self.url(self.push)
+    }
+
+    fn url(&self, addr: SocketAddr) -> String {
+        match self.https {
+            true => format!("https://localhost:{}", addr.port()),
+            false => format!("http://{addr}"),
+        }
     }
 
     /// The store file the analyzer keeps under its data directory.
@@ -95,11 +111,20 @@ impl AnalyzerProcess {
     /// directory, and waits until it is ready. Retries with new ports when the process exits
     /// before it is ready (a port taken meanwhile).
     pub fn start(config: &str) -> Self {
+        Self::start_secured(config, &[], false, HttpClient::new())
+    }
+
+    /// [`AnalyzerProcess::start`] with more arguments (`args`: TLS and token flags), `https`
+    /// when they put both listeners on TLS, and the `client` that reaches the API.
+    pub fn start_secured(config: &str, args: &[String], https: bool, client: HttpClient) -> Self {
         const ATTEMPTS: usize = 3;
         let mut last_failure = String::new();
         for _ in 0..ATTEMPTS {
             let scratch = ScratchDir::new("analyzer");
-            let site = AnalyzerSite::with_config(scratch.path(), config);
+            let mut site = AnalyzerSite::with_config(scratch.path(), config);
+            site.args = args.to_vec();
+            site.https = https;
+            site.client = client.clone();
             match Self::try_start_at(&site, 1) {
                 Ok(mut analyzer) => {
                     analyzer._scratch = Some(scratch);
@@ -134,6 +159,7 @@ impl AnalyzerProcess {
             .args(["--push-listen", &site.push.to_string()])
             .arg("--data-dir")
             .arg(&site.data_dir)
+            .args(&site.args)
             .env("RUST_BACKTRACE", "1");
         if let Some(store) = &site.store {
             command.args(["--store", store]);
@@ -149,7 +175,10 @@ impl AnalyzerProcess {
         process.wait_for(START_TIMEOUT, "ready", || {
             port_accepts(site.push)
                 && port_accepts(site.http)
-                && http_get(&readyz).is_ok_and(|(status, _)| status == 200)
+                && site
+                    .client
+                    .get(&readyz)
+                    .is_ok_and(|(status, _)| status == 200)
         })?;
         Ok(AnalyzerProcess {
             process,
@@ -174,19 +203,19 @@ impl AnalyzerProcess {
         self.site.push
     }
 
-    /// The HTTP API's base URL: `http://127.0.0.1:PORT`.
+    /// The HTTP API's base URL (see [`AnalyzerSite::http_url`]).
     pub fn http_url(&self) -> String {
         self.site.http_url()
     }
 
-    /// The push endpoint as receivers take it (`--analyzer`): `http://127.0.0.1:PORT`.
+    /// The push endpoint as receivers take it (see [`AnalyzerSite::push_url`]).
     pub fn push_url(&self) -> String {
         self.site.push_url()
     }
 
     /// GET `path` on the HTTP API: status and body.
     pub fn get(&self, path: &str) -> Result<(u16, String), String> {
-        http_get(&format!("{}{path}", self.http_url()))
+        self.site.client.get(&format!("{}{path}", self.http_url()))
     }
 
     /// `GET /api/v1/environments`: environment name → its summary.
@@ -247,21 +276,4 @@ impl AnalyzerProcess {
     pub fn stderr_tail(&self) -> String {
         self.process.output_tail()
     }
-}
-
-/// GET `url`: status and body.
-fn http_get(url: &str) -> Result<(u16, String), String> {
-    let mut response = ureq::get(url)
-        .config()
-        .http_status_as_error(false)
-        .timeout_global(Some(API_TIMEOUT))
-        .build()
-        .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
-    Ok((status, body))
 }

@@ -34,10 +34,15 @@ impl DemoProcess {
     /// Starts the demo and waits until it has printed its report; tries again on other ports
     /// when it exits first (a port taken meanwhile).
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`DemoProcess::start`] with more arguments (e.g. `--api-token-file FILE`).
+    pub fn start_with(args: &[&str]) -> Self {
         const ATTEMPTS: usize = 3;
         let mut last_failure = String::new();
         for _ in 0..ATTEMPTS {
-            match Self::try_start() {
+            match Self::try_start(args) {
                 Ok(demo) => return demo,
                 Err(failure) => last_failure = failure,
             }
@@ -45,7 +50,7 @@ impl DemoProcess {
         panic!("the demo did not start in {ATTEMPTS} attempts; last:\n{last_failure}");
     }
 
-    fn try_start() -> Result<Self, String> {
+    fn try_start(args: &[&str]) -> Result<Self, String> {
         let dir = ScratchDir::new("demo");
         let [grpc, otlp_http, http, push] = free_ports().map(loopback);
         let mut command = Command::new(otel_parity_binary());
@@ -57,6 +62,7 @@ impl DemoProcess {
             .args(["--push-listen", &push.to_string()])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
+            .args(args)
             .env("RUST_BACKTRACE", "1");
         let stdout_path = dir.path().join("stdout");
         let output = ChildOutput::Separate {
@@ -104,6 +110,11 @@ impl DemoProcess {
     /// Everything the demo has printed to stdout so far.
     pub fn stdout(&self) -> String {
         self.process.stdout()
+    }
+
+    /// Everything the demo has logged to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.process.stderr()
     }
 
     /// The end of the demo's stdout and stderr, for failure messages.

@@ -6,7 +6,8 @@
 //! One file per role: `process` (scratch directories, children run to completion within a time
 //! limit), `child` (the one helper for long-running children: output files, readiness,
 //! stopping), `venv` (the Python SDK), `ports`, `receiver`, `analyzer` and `demo` (the binary
-//! under test), `snapshot` (reading proto3 JSON) and `expect` (collecting failed expectations);
+//! under test), `prometheus` (a real Prometheus), `snapshot` (reading proto3 JSON) and `expect` (collecting failed expectations), `http_client` (the API over HTTP or
+//! HTTPS, with or without a token);
 //! everything is re-exported here.
 
 mod analyzer;
@@ -14,8 +15,10 @@ mod balancer;
 mod child;
 mod demo;
 mod expect;
+mod http_client;
 mod ports;
 mod process;
+mod prometheus;
 mod receiver;
 mod snapshot;
 mod venv;
@@ -29,8 +32,10 @@ pub use self::balancer::Balancer;
 pub use self::child::{ChildOutput, ChildProcess};
 pub use self::demo::DemoProcess;
 pub use self::expect::Expectations;
+pub use self::http_client::{HttpAnswer, HttpClient};
 pub use self::ports::{free_port, free_ports, loopback, port_accepts, wait_for_port};
 pub use self::process::{ScratchDir, run_with_timeout};
+pub use self::prometheus::{Prometheus, encode_query_component};
 pub use self::receiver::ReceiverProcess;
 pub use self::snapshot::{
     excerpt, is_snapshot_map, json_at, object_key_orders, object_keys, proto_f64, proto_u64,

@@ -13,7 +13,7 @@ use crate::config::AnalyzerConfig;
 use crate::evaluate::Evaluator;
 use crate::exposition::AnalyzerMetrics;
 use crate::store::Store;
-use crate::web::http::{ApiState, router};
+use crate::web::http::{ApiState, HttpAuth, router};
 use otel_parity_runtime::time::unix_nanos_now;
 
 /// A real HLL sketch of two series (the store checks every sketch).
@@ -121,7 +121,7 @@ impl Answer {
 }
 
 async fn get(state: &ApiState, uri: &str) -> Answer {
-    let response = router(state.clone())
+    let response = router(state.clone(), HttpAuth::default())
         .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
         .await
         .expect("answered");
