@@ -5,6 +5,7 @@ use otel_parity_proto::v1 as pb;
 
 use super::IngestOutcome;
 use super::attributes::{key_value, string_bytes, value_kind};
+use super::resource::Scopes;
 use super::table::{CountTable, named};
 use crate::limits::Limits;
 use crate::otlp::schema::field;
@@ -49,8 +50,20 @@ impl LogsState {
         }
     }
 
-    /// Fingerprints one log record; a record with invalid ids is left out.
-    pub fn observe_record(
+    /// Fingerprints the log records of one ResourceLogs block; a record
+    /// with invalid ids is left out.
+    pub fn observe_block(
+        &mut self,
+        scopes: Scopes<'_>,
+        limits: &Limits,
+        outcome: &mut IngestOutcome,
+    ) {
+        scopes.for_each_item(|record, overflow| {
+            self.observe_record(record, limits, overflow, outcome);
+        });
+    }
+
+    fn observe_record(
         &mut self,
         record: &[u8],
         limits: &Limits,

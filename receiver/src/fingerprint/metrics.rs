@@ -9,6 +9,7 @@ use otel_parity_proto::v1 as pb;
 use parking_lot::Mutex;
 
 use super::attributes::{key_hash, key_value, pair_hash, set_hash, value_hash};
+use super::resource::Scopes;
 use super::table::{CappedTable, CountTable, named};
 use super::{IngestOutcome, children};
 use crate::limits::Limits;
@@ -238,9 +239,21 @@ pub fn points_in(metric: &[u8]) -> u64 {
 }
 
 impl MetricsState {
-    /// Fingerprints one Metric and its data points; `instance_hash` tells
-    /// apart the cumulative request counts of the service's instances.
-    pub fn observe_metric(
+    /// Fingerprints the metrics of one ResourceMetrics block; `instance_hash`
+    /// tells apart the cumulative request counts of the service's instances.
+    pub fn observe_block(
+        &mut self,
+        scopes: Scopes<'_>,
+        instance_hash: u64,
+        limits: &Limits,
+        outcome: &mut IngestOutcome,
+    ) {
+        scopes.for_each_item(|metric, overflow| {
+            self.observe_metric(metric, instance_hash, limits, overflow, outcome);
+        });
+    }
+
+    fn observe_metric(
         &mut self,
         metric: &[u8],
         instance_hash: u64,

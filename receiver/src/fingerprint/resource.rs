@@ -143,22 +143,19 @@ impl ResourceState {
         }
     }
 
-    /// Walks the scope blocks of one resource block: records each scope,
-    /// then hands each of its items (span, metric or log record) to
-    /// `observe` with the overflow counters.
-    #[inline]
-    pub fn observe_scopes(
-        &mut self,
-        block: &[u8],
-        limits: &Limits,
-        overflow: &mut pb::Overflow,
-        mut observe: impl FnMut(&[u8], &mut pb::Overflow),
-    ) {
-        for scope_block in children(block, field::resource_block::SCOPES) {
-            self.observe_scope(scope_block, limits, overflow);
-            for item in children(scope_block, field::scope_block::ITEMS) {
-                observe(item, overflow);
-            }
+    /// The scopes of one resource block, to be recorded here (over a cap,
+    /// into `overflow`) as the signal walking them reaches each.
+    pub fn scopes<'a>(
+        &'a mut self,
+        block: &'a [u8],
+        overflow: &'a mut pb::Overflow,
+        limits: &'a Limits,
+    ) -> Scopes<'a> {
+        Scopes {
+            block,
+            resource: self,
+            overflow,
+            limits,
         }
     }
 
@@ -223,6 +220,31 @@ impl ResourceState {
                     (name, shape)
                 })
                 .collect(),
+        }
+    }
+}
+
+/// The scope blocks of one resource block, walked once whatever the signal:
+/// each scope is recorded into the service's resources before its items
+/// (spans, metrics or log records) are handed on.
+pub struct Scopes<'a> {
+    block: &'a [u8],
+    resource: &'a mut ResourceState,
+    overflow: &'a mut pb::Overflow,
+    limits: &'a Limits,
+}
+
+impl Scopes<'_> {
+    /// Records each scope, then hands each of its items to `observe` with
+    /// the service's overflow counters.
+    #[inline]
+    pub fn for_each_item(self, mut observe: impl FnMut(&[u8], &mut pb::Overflow)) {
+        for scope_block in children(self.block, field::resource_block::SCOPES) {
+            self.resource
+                .observe_scope(scope_block, self.limits, self.overflow);
+            for item in children(scope_block, field::scope_block::ITEMS) {
+                observe(item, self.overflow);
+            }
         }
     }
 }

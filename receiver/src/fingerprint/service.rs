@@ -1,9 +1,10 @@
 //! One service's fingerprint state within an environment.
 //!
 //! The state is made of the signal modules' states, and data flows one way:
-//! this module walks a resource block's scopes once
-//! ([`ResourceState::observe_scopes`]) and hands each item to its signal's
-//! state with only the parts of the service it may change.
+//! this module hands each signal's state the scopes of a block (`Scopes`,
+//! the one scope walk, which records each scope into the resource state) and
+//! only the parts of the service it may change. No signal module knows the
+//! service state.
 
 use std::sync::Arc;
 
@@ -86,20 +87,10 @@ impl ServiceState {
         outcome: &mut IngestOutcome,
     ) {
         let accepted = outcome.accepted;
-        let ServiceState {
-            resource,
-            traces,
-            sampling,
-            overflow,
-            ..
-        } = self;
-        resource.observe_scopes(block, limits, overflow, |span, overflow| {
-            if let Some(record) =
-                traces.observe_span(span, service_slot, sampling, limits, overflow, outcome)
-            {
-                spans.push(record);
-            }
-        });
+        let scopes = self.resource.scopes(block, &mut self.overflow, limits);
+        let sampling = &mut self.sampling;
+        let traces = &mut self.traces;
+        traces.observe_block(scopes, sampling, service_slot, limits, spans, outcome);
         self.count_items(Signal::Traces, outcome.accepted - accepted);
     }
 
@@ -113,30 +104,17 @@ impl ServiceState {
         outcome: &mut IngestOutcome,
     ) {
         let accepted = outcome.accepted;
-        let ServiceState {
-            resource,
-            metrics,
-            overflow,
-            ..
-        } = self;
-        resource.observe_scopes(block, limits, overflow, |metric, overflow| {
-            metrics.observe_metric(metric, instance_hash, limits, overflow, outcome);
-        });
+        let scopes = self.resource.scopes(block, &mut self.overflow, limits);
+        self.metrics
+            .observe_block(scopes, instance_hash, limits, outcome);
         self.count_items(Signal::Metrics, outcome.accepted - accepted);
     }
 
     /// Fingerprints the log records of one ResourceLogs block.
     pub fn observe_logs(&mut self, block: &[u8], limits: &Limits, outcome: &mut IngestOutcome) {
         let accepted = outcome.accepted;
-        let ServiceState {
-            resource,
-            logs,
-            overflow,
-            ..
-        } = self;
-        resource.observe_scopes(block, limits, overflow, |record, overflow| {
-            logs.observe_record(record, limits, overflow, outcome);
-        });
+        let scopes = self.resource.scopes(block, &mut self.overflow, limits);
+        self.logs.observe_block(scopes, limits, outcome);
         self.count_items(Signal::Logs, outcome.accepted - accepted);
     }
 

@@ -6,6 +6,7 @@ use otel_parity_proto::v1 as pb;
 use super::IngestOutcome;
 use super::attributes::key_value;
 use super::edges::{OpRef, SpanRecord};
+use super::resource::Scopes;
 use super::sampling::SamplingState;
 use super::table::{CappedTable, CountTable, OrderedCounts};
 use crate::limits::Limits;
@@ -195,11 +196,30 @@ fn span_id(bytes: &[u8]) -> u64 {
 }
 
 impl TracesState {
-    /// Fingerprints one span into its operation and `sampling`. Returns what
-    /// edge tracking needs, or None for a span left out (invalid ids) or
-    /// counted into the operations overflow.
+    /// Fingerprints the spans of one ResourceSpans block into their
+    /// operations and `sampling`, appending what edge tracking needs to
+    /// `spans`.
+    pub fn observe_block(
+        &mut self,
+        scopes: Scopes<'_>,
+        sampling: &mut SamplingState,
+        service_slot: u32,
+        limits: &Limits,
+        spans: &mut Vec<SpanRecord>,
+        outcome: &mut IngestOutcome,
+    ) {
+        scopes.for_each_item(|span, overflow| {
+            let record = self.observe_span(span, service_slot, sampling, limits, overflow, outcome);
+            if let Some(record) = record {
+                spans.push(record);
+            }
+        });
+    }
+
+    /// Fingerprints one span. Returns what edge tracking needs, or None for
+    /// a span left out (invalid ids) or counted into the operations overflow.
     #[inline]
-    pub fn observe_span(
+    fn observe_span(
         &mut self,
         span: &[u8],
         service_slot: u32,
