@@ -42,15 +42,7 @@ const SPANS_PER_REQUEST: [(&str, f64); 6] = [
 
 #[test]
 fn ingestion_ratio_adjusts_for_sampling_within_ten_percent() {
-    let prod = Shop {
-        requests: PROD_REQUESTS,
-        instances: PROD_INSTANCES,
-        threshold: "c",
-        logs_per_request: 1,
-        drifts: Vec::new(),
-        seed: SEED,
-        flush_per_request: false,
-    };
+    let prod = Shop::new(PROD_REQUESTS, PROD_INSTANCES, "c", SEED);
     let staging = Shop {
         requests: STAGING_REQUESTS,
         instances: STAGING_INSTANCES,
