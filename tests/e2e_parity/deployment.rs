@@ -156,11 +156,17 @@ impl Deployment {
     /// Starts the analyzer with `config`, then a receiver per environment pushing to it
     /// every `push_interval`.
     pub fn start_with(config: &str, push_interval: &str) -> Self {
+        Self::start_with_intervals(config, push_interval, push_interval)
+    }
+
+    /// Starts the analyzer with `config`, then prod's receiver pushing every
+    /// `prod_interval` and staging's every `staging_interval`.
+    pub fn start_with_intervals(config: &str, prod_interval: &str, staging_interval: &str) -> Self {
         // Build (or find) the venv first: on a new machine that takes a while.
         e2e::python_venv();
         let analyzer = AnalyzerProcess::start(config);
         let push_url = analyzer.push_url();
-        let receiver = |environment: &str| {
+        let receiver = |environment: &str, push_interval: &str| {
             ReceiverProcess::start(&[
                 "--environment",
                 environment,
@@ -170,8 +176,8 @@ impl Deployment {
                 push_interval,
             ])
         };
-        let prod = receiver("prod");
-        let staging = receiver("staging");
+        let prod = receiver("prod", prod_interval);
+        let staging = receiver("staging", staging_interval);
         Deployment {
             analyzer,
             prod,

@@ -162,3 +162,78 @@ fn parent_based_sampling_differing_at_the_root_is_one_finding_naming_the_inherit
     let above_info: Vec<&Finding> = found.iter().filter(|f| f.above_info()).collect();
     assert_eq!(above_info.len(), 1, "only the sampler differs\n{context}");
 }
+
+/// An edge's identity: parent service, parent operation and kind, child operation and kind.
+type EdgeKey = (String, String, String, String, String);
+
+/// Edges into every service of `side`, as the analyzer merged them over all windows.
+fn edges(deployment: &Deployment, side: &str, services: &[&str]) -> Vec<(String, EdgeKey, u64)> {
+    let mut found = Vec::new();
+    for service in services {
+        let fingerprint = deployment.service_fingerprint(&format!("shop/{service}"), side);
+        for edge in fingerprint["edges"].as_array().into_iter().flatten() {
+            let text = |field: &str| edge[field].as_str().unwrap_or_default().to_owned();
+            let count = text("count").parse::<u64>().unwrap_or(0);
+            let key = (
+                text("parentService"),
+                text("parentOperation"),
+                text("parentKind"),
+                text("childOperation"),
+                text("childKind"),
+            );
+            found.push(((*service).to_owned(), key, count));
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn traces_straddling_push_windows_keep_their_edges() {
+    // The same traffic (same seed, every trace kept, spans exported in batches every
+    // 200 ms by each service's own processor, as SDKs do) into prod's receiver, whose windows
+    // end every 300 ms, and into staging's, which keeps one window for the whole run.
+    let shop = Shop {
+        request_pause_ms: 15,
+        ..Shop::new(120, 1, "0", SEED)
+    };
+    let mut deployment =
+        Deployment::start_with_intervals(crate::deployment::ANALYZER_CONFIG, "300ms", "1h");
+    let (windowed, whole) = run(&mut deployment, &shop, &shop);
+    let services = ["frontend", "cart", "checkout", "shipping", "payment"];
+    let edges_windowed = edges(&deployment, "baseline", &services);
+    let edges_whole = edges(&deployment, "candidate", &services);
+    let windows = deployment.analyzer.environments();
+
+    // Every span but the roots (the storefront's and recommendation's requests) has a
+    // parent that the shop sent.
+    let truth: u64 = services
+        .iter()
+        .chain(&["recommendation"])
+        .map(|s| windowed.count(s, &["sent", "spans"]))
+        .sum::<u64>()
+        - windowed.count("frontend", &["requests"])
+        - windowed.count("recommendation", &["requests"]);
+    let found: u64 = edges_windowed.iter().map(|(_, _, n)| n).sum();
+    let context = format!(
+        "truth {truth}, found {found}\nwindowed: {edges_windowed:#?}\none window: \
+         {edges_whole:#?}\nenvironments: {windows}\nshop: {}\n{}",
+        windowed.0,
+        deployment.diagnostics()
+    );
+    assert_eq!(truth, 9 * shop.requests, "{context}");
+    assert!(
+        found * 100 >= truth * 99 && found <= truth,
+        "at least 99% of edges are found across windows\n{context}"
+    );
+    assert_eq!(edges_windowed, edges_whole, "{context}");
+    for service in services {
+        let spans = |summary: &ShopSummary| {
+            summary.0["services"][service]["spans_sent_by_operation"].clone()
+        };
+        assert_eq!(spans(&whole), spans(&windowed), "the same traffic");
+    }
+    // The run did cross windows: prod's receiver pushed many.
+    let pushes = windows["prod"]["pushes"].as_u64().unwrap_or(0);
+    assert!(pushes >= 5, "prod pushed {pushes} windows\n{context}");
+}
