@@ -221,6 +221,19 @@ impl Deployment {
         (prod_summary, staging_summary)
     }
 
+    /// [`run`](Self::run), asserting that the shop exported everything it made.
+    pub fn run_exporting_all(&mut self, prod: &Shop, staging: &Shop) -> (ShopSummary, ShopSummary) {
+        let (prod_summary, staging_summary) = self.run(prod, staging);
+        for summary in [&prod_summary, &staging_summary] {
+            let failures = summary.export_failures();
+            assert!(
+                failures.is_empty(),
+                "the shop failed to export: {failures:?}"
+            );
+        }
+        (prod_summary, staging_summary)
+    }
+
     /// The report as `otel-parity report --analyzer URL --format json` prints it.
     pub fn report_via_cli(&self) -> Value {
         let output = run_with_timeout(

@@ -25,18 +25,6 @@ fn issue_shops() -> (Shop, Shop) {
     (prod, staging)
 }
 
-fn run(deployment: &mut Deployment, prod: &Shop, staging: &Shop) -> (ShopSummary, ShopSummary) {
-    let (prod_summary, staging_summary) = deployment.run(prod, staging);
-    for summary in [&prod_summary, &staging_summary] {
-        let failures = summary.export_failures();
-        assert!(
-            failures.is_empty(),
-            "the shop failed to export: {failures:?}"
-        );
-    }
-    (prod_summary, staging_summary)
-}
-
 fn context(found: &[Finding], deployment: &Deployment) -> String {
     format!(
         "all findings:\n{}\n\n{}",
@@ -61,7 +49,7 @@ fn a_live_staging_service_missing_one_counter_is_high() {
         ..pace(staging)
     };
     let mut deployment = Deployment::start();
-    let (_, staging_summary) = run(&mut deployment, &prod, &staging);
+    let (_, staging_summary) = deployment.run_exporting_all(&prod, &staging);
     let report = deployment.report_via_cli();
     let found = findings(&report);
     let context = context(&found, &deployment);
@@ -128,7 +116,7 @@ fn parent_based_sampling_differing_at_the_root_is_one_finding_naming_the_inherit
         ..without_recommendation(staging)
     };
     let mut deployment = Deployment::start();
-    run(&mut deployment, &prod, &staging);
+    deployment.run_exporting_all(&prod, &staging);
     let report = deployment.report_via_cli();
     let found = findings(&report);
     let context = context(&found, &deployment);
@@ -199,7 +187,7 @@ fn traces_straddling_push_windows_keep_their_edges() {
     };
     let mut deployment =
         Deployment::start_with_intervals(crate::deployment::ANALYZER_CONFIG, "300ms", "1h");
-    let (windowed, whole) = run(&mut deployment, &shop, &shop);
+    let (windowed, whole) = deployment.run_exporting_all(&shop, &shop);
     let services = ["frontend", "cart", "checkout", "shipping", "payment"];
     let edges_windowed = edges(&deployment, "baseline", &services);
     let edges_whole = edges(&deployment, "candidate", &services);

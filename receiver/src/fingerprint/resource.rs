@@ -45,14 +45,13 @@ pub struct ResourceView<'a> {
 impl<'a> ResourceView<'a> {
     /// Reads the resource of a ResourceSpans/ResourceMetrics/ResourceLogs block.
     pub fn of_block(block: &'a [u8]) -> Self {
-        let (mut bytes, mut schema_url): (&[u8], &[u8]) = (&[], &[]);
-        for (number, value) in wire::fields(block).filter_map(Result::ok) {
-            match number {
-                field::resource_block::RESOURCE => bytes = value.as_bytes(),
-                field::resource_block::SCHEMA_URL => schema_url = value.as_bytes(),
-                _ => {}
-            }
-        }
+        let [bytes, schema_url] = two_fields(
+            block,
+            [
+                field::resource_block::RESOURCE,
+                field::resource_block::SCHEMA_URL,
+            ],
+        );
         let mut view = ResourceView {
             bytes,
             schema_url,
@@ -85,6 +84,19 @@ impl<'a> ResourceView<'a> {
             .filter(|n| !n.is_empty())
             .unwrap_or(UNKNOWN_SERVICE)
     }
+}
+
+/// The last value of each of two length-delimited fields of `message`
+/// (empty when absent).
+#[inline]
+fn two_fields(message: &[u8], numbers: [u32; 2]) -> [&[u8]; 2] {
+    let mut found: [&[u8]; 2] = [&[], &[]];
+    for (number, value) in wire::fields(message).filter_map(Result::ok) {
+        if let Some(i) = numbers.iter().position(|n| *n == number) {
+            found[i] = value.as_bytes();
+        }
+    }
+    found
 }
 
 /// The key a service is listed under: "namespace/name", or "name".
@@ -176,22 +188,11 @@ impl ResourceState {
 
     /// Records one scope block (ScopeSpans/ScopeMetrics/ScopeLogs).
     fn observe_scope(&mut self, scope_block: &[u8], limits: &Limits, overflow: &mut pb::Overflow) {
-        let (mut scope, mut schema_url): (&[u8], &[u8]) = (&[], &[]);
-        for (number, value) in wire::fields(scope_block).filter_map(Result::ok) {
-            match number {
-                field::scope_block::SCOPE => scope = value.as_bytes(),
-                field::scope_block::SCHEMA_URL => schema_url = value.as_bytes(),
-                _ => {}
-            }
-        }
-        let (mut name, mut version): (&[u8], &[u8]) = (&[], &[]);
-        for (number, value) in wire::fields(scope).filter_map(Result::ok) {
-            match number {
-                field::scope::NAME => name = value.as_bytes(),
-                field::scope::VERSION => version = value.as_bytes(),
-                _ => {}
-            }
-        }
+        let [scope, schema_url] = two_fields(
+            scope_block,
+            [field::scope_block::SCOPE, field::scope_block::SCHEMA_URL],
+        );
+        let [name, version] = two_fields(scope, [field::scope::NAME, field::scope::VERSION]);
         match self.scopes.get_or_insert(name, limits.max_scopes) {
             Some(state) => {
                 state.count += 1;

@@ -157,29 +157,10 @@ fn spans_with_invalid_ids_are_rejected_and_the_rest_kept() {
 #[test]
 fn edges_straddling_a_window_boundary_are_found_in_the_next_window() {
     let engine = engine();
-    let server = |id, parent| {
-        span(
-            9,
-            id,
-            parent,
-            "POST /checkout",
-            span::SpanKind::Server,
-            REMOTE,
-            "",
-            false,
-        )
-    };
-    let client = |id, parent| {
-        span(
-            9,
-            id,
-            parent,
-            "POST /checkout",
-            span::SpanKind::Client,
-            LOCAL,
-            "",
-            false,
-        )
+    let (server, client) = (span::SpanKind::Server, span::SpanKind::Client);
+    let call = |kind, id, parent| {
+        let flags = if kind == server { REMOTE } else { LOCAL };
+        span(9, id, parent, "POST /checkout", kind, flags, "", false)
     };
     let root = |id| span(9, id, 0, "GET /cart", span::SpanKind::Server, 0, "", false);
     let send = |service: &str, spans: Vec<Span>| {
@@ -190,12 +171,12 @@ fn edges_straddling_a_window_boundary_are_found_in_the_next_window() {
     };
     // Window 1: checkout's SERVER span 3 waits for its parent 2; frontend's root 10
     // arrives without its CLIENT child 11.
-    send("checkout", vec![server(3, 2)]);
+    send("checkout", vec![call(server, 3, 2)]);
     send("frontend", vec![root(10)]);
     let first = engine.take_window();
     // Window 2: the frontend's CLIENT span 2 (checkout's parent, itself under root 1 that
     // never arrives) and CLIENT span 11 (root 10's late child). Checkout sends nothing.
-    send("frontend", vec![client(2, 1), client(11, 10)]);
+    send("frontend", vec![call(client, 2, 1), call(client, 11, 10)]);
     let second = engine.take_window();
 
     let incoming = |window: &pb::Snapshot, key: &str| -> Vec<(String, String, u64)> {
