@@ -25,6 +25,7 @@ export const DIMENSIONS = [
   ["logs", "Logs"],
   ["versions", "Versions"],
   ["ingestion", "Ingestion"],
+  ["semconv", "Semantic conventions"],
 ];
 
 export function dimensionName(dimension) {

@@ -69,7 +69,7 @@ function unitList(metric) {
 }
 
 export function metricsSection(context, fingerprints, findings) {
-  const relevant = ofDimensions(findings, "metric_definitions", "label_keys", "cardinality");
+  const relevant = ofDimensions(findings, "metric_definitions", "label_keys", "cardinality", "semconv");
   const cardinality = ofDimensions(findings, "cardinality");
   const rows = unionRows(
     fingerprints,

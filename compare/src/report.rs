@@ -204,11 +204,14 @@ pub enum Dimension {
     Versions,
     /// Items per 1k requests per signal.
     Ingestion,
+    /// Metrics (and their label keys) emitted under the old and the new name
+    /// of one semantic-conventions rename.
+    Semconv,
 }
 
 impl Dimension {
     /// Every dimension, in report order.
-    pub const ALL: [Dimension; 13] = [
+    pub const ALL: [Dimension; 14] = [
         Dimension::Services,
         Dimension::MetricDefinitions,
         Dimension::LabelKeys,
@@ -222,6 +225,7 @@ impl Dimension {
         Dimension::Logs,
         Dimension::Versions,
         Dimension::Ingestion,
+        Dimension::Semconv,
     ];
 
     /// The serialized (snake_case) name, also used in accepted differences.
@@ -240,6 +244,7 @@ impl Dimension {
             Dimension::Logs => "logs",
             Dimension::Versions => "versions",
             Dimension::Ingestion => "ingestion",
+            Dimension::Semconv => "semconv",
         }
     }
 

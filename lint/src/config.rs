@@ -133,6 +133,12 @@ impl LintConfig {
         }
     }
 
+    /// Whether the rules file sets `rule`'s level or disables it (the
+    /// baseline's ratchet then leaves its level alone).
+    pub fn is_overridden(&self, rule: RuleId) -> bool {
+        self.overrides.contains_key(&rule)
+    }
+
     /// Whether `rule` runs.
     pub fn is_enabled(&self, rule: RuleId) -> bool {
         self.level(rule).is_some()
@@ -162,7 +168,13 @@ mod tests {
         );
         assert_eq!(config.level(RuleId::MetricUnitCountAnnotation), None);
         assert_eq!(config.level(RuleId::MetricNameSyntax), Some(Level::Error));
-        assert_eq!(config.level(RuleId::MetricNameUnit), Some(Level::Warning));
+        assert_eq!(config.level(RuleId::MetricNameUnit), Some(Level::Error));
+        assert_eq!(
+            config.level(RuleId::MetricNameNamespace),
+            Some(Level::Warning)
+        );
+        assert!(config.is_overridden(RuleId::MetricUnitCountAnnotation));
+        assert!(!config.is_overridden(RuleId::MetricNameUnit));
         assert_eq!(config.high_cardinality_threshold, 50.0);
         assert_eq!(config.max_name_length, 64);
         assert!(config.high_cardinality_keys.contains("tenant.id"));

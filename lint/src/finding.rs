@@ -4,9 +4,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::baseline::Baseline;
 use super::config::LintConfig;
 use super::level::Level;
-use super::rules::RuleId;
+use super::rules::{Family, RuleId};
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -116,20 +117,86 @@ pub struct Finding {
     pub message: String,
     /// How to fix it.
     pub hint: String,
+    /// A naming or semantic-convention finding about a metric the baseline
+    /// already has: kept at most at warning level (the ratchet), and shown
+    /// as grandfathered.
+    pub grandfathered: bool,
 }
 
-/// Collects findings, applying the config's levels and dropping disabled rules.
+impl Finding {
+    /// The finding's message, marked when the ratchet grandfathered it.
+    pub fn marked_message(&self) -> String {
+        if self.grandfathered {
+            format!(
+                "{} (grandfathered: in the baseline, so at most a warning)",
+                self.message
+            )
+        } else {
+            self.message.clone()
+        }
+    }
+}
+
+/// Collects findings, applying the config's levels, the baseline's ratchet,
+/// and dropping disabled rules.
 pub struct Findings<'a> {
     config: &'a LintConfig,
+    baseline: Option<&'a Baseline>,
     found: Vec<Finding>,
 }
+
+/// The most a grandfathered finding weighs: it never fails a build at the
+/// default `--fail-on error`.
+const GRANDFATHERED_LEVEL: Level = Level::Warning;
 
 impl<'a> Findings<'a> {
     /// An empty collection under `config`.
     pub fn new(config: &'a LintConfig) -> Self {
         Self {
             config,
+            baseline: None,
             found: Vec::new(),
+        }
+    }
+
+    /// Applies the ratchet of `baseline`: naming and semantic-convention
+    /// findings about metrics it already has are grandfathered (at most
+    /// warnings); about metrics it does not have, they are errors unless
+    /// the rules file sets the rule's level.
+    pub fn ratchet(mut self, baseline: Option<&'a Baseline>) -> Self {
+        self.baseline = baseline;
+        self
+    }
+
+    /// The level of a finding of `rule` at `level` about `subject` in
+    /// `service` under the ratchet, and whether it is grandfathered.
+    fn ratcheted(
+        &self,
+        rule: RuleId,
+        level: Level,
+        service: &str,
+        subject: &Subject,
+    ) -> (Level, bool) {
+        let Some(baseline) = self.baseline else {
+            return (level, false);
+        };
+        let naming = matches!(
+            rule.rule().family,
+            Family::Naming | Family::SemanticConventions
+        );
+        if !naming || subject.kind != SubjectKind::Metric {
+            return (level, false);
+        }
+        let known = baseline
+            .services
+            .get(service)
+            .is_some_and(|s| s.metrics.contains_key(&subject.name));
+        if known {
+            (level.min(GRANDFATHERED_LEVEL), true)
+        } else if self.config.is_overridden(rule) {
+            (level, false)
+        } else {
+            (Level::Error, false)
         }
     }
 
@@ -148,6 +215,7 @@ impl<'a> Findings<'a> {
         hint: impl Into<String>,
     ) {
         if let Some(level) = self.config.level(rule) {
+            let (level, grandfathered) = self.ratcheted(rule, level, service, &subject);
             self.found.push(Finding {
                 rule,
                 level,
@@ -155,6 +223,7 @@ impl<'a> Findings<'a> {
                 subject,
                 message: message.into(),
                 hint: hint.into(),
+                grandfathered,
             });
         }
     }

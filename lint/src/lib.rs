@@ -24,6 +24,8 @@ pub mod ucum;
 pub mod units;
 
 #[cfg(test)]
+mod ratchet_tests;
+#[cfg(test)]
 mod testing;
 
 pub use baseline::Baseline;
@@ -42,7 +44,7 @@ pub fn lint(
     config: &LintConfig,
     baseline: Option<&Baseline>,
 ) -> Vec<Finding> {
-    let mut findings = Findings::new(config);
+    let mut findings = Findings::new(config).ratchet(baseline);
     naming::check(telemetry, &mut findings);
     units::check(telemetry, &mut findings);
     instruments::check(telemetry, &mut findings);
@@ -94,9 +96,10 @@ mod tests {
         let defaults = lint(&data, &LintConfig::default(), None);
         assert_eq!(defaults.len(), 1, "{defaults:?}");
         assert_eq!(defaults[0].rule, RuleId::MetricUnitDurationSeconds);
-        assert_eq!(defaults[0].level, Level::Warning);
-        let raised = LintConfig::parse("rules: {OTP-M009: {level: error}}", "r").unwrap();
-        assert_eq!(lint(&data, &raised, None)[0].level, Level::Error);
+        // A duration not in seconds is one of the clear breaks: an error by default.
+        assert_eq!(defaults[0].level, Level::Error);
+        let lowered = LintConfig::parse("rules: {OTP-M009: {level: warning}}", "r").unwrap();
+        assert_eq!(lint(&data, &lowered, None)[0].level, Level::Warning);
         let disabled = LintConfig::parse("rules: {OTP-M009: {enabled: false}}", "r").unwrap();
         assert_eq!(lint(&data, &disabled, None), vec![]);
     }

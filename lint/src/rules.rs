@@ -198,7 +198,7 @@ pub static RULES: [Rule; 30] = [
     rule(
         "OTP-M002",
         "metric-name-lowercase",
-        Warning,
+        Error,
         Naming,
         "Instrument names are case-insensitive, so backends may merge or split names that differ only in case; the conventions use lower case.",
         "Use lower case, e.g. `app.cart.items` rather than `App.Cart.Items`.",
@@ -225,7 +225,7 @@ pub static RULES: [Rule; 30] = [
     rule(
         "OTP-M005",
         "metric-name-unit",
-        Warning,
+        Error,
         Naming,
         "The unit belongs in the metric's unit field; a unit in the name duplicates it and becomes a lie when the unit changes.",
         "Drop the unit from the name and set it as the metric's unit, e.g. `db.query.duration_ms` → `db.query.duration` with unit `s`.",
@@ -234,7 +234,7 @@ pub static RULES: [Rule; 30] = [
     rule(
         "OTP-M006",
         "metric-name-total-suffix",
-        Warning,
+        Error,
         Naming,
         "`_total` is the suffix Prometheus exporters add to counters; in the OpenTelemetry name it ends up doubled (`…_total_total`).",
         "Drop `_total`: a counter's name says what it counts, e.g. `app.orders_total` → `app.orders.placed`.",
@@ -261,7 +261,7 @@ pub static RULES: [Rule; 30] = [
     rule(
         "OTP-M009",
         "metric-unit-duration-seconds",
-        Warning,
+        Error,
         Naming,
         "The conventions measure durations in seconds (`s`) so that durations from different libraries add up and compare.",
         "Record durations in `s` (as floating-point), e.g. `0.25` rather than `250` with unit `ms`.",
@@ -288,7 +288,7 @@ pub static RULES: [Rule; 30] = [
     rule(
         "OTP-S001",
         "semconv-deprecated-metric",
-        Warning,
+        Error,
         SemanticConventions,
         "A metric name the semantic conventions have renamed splits dashboards and alerts between the old and the new name.",
         "Emit the current name (OpenTelemetry instrumentations do with `OTEL_SEMCONV_STABILITY_OPT_IN`).",

@@ -1,163 +1,15 @@
-//! Semantic-convention names that are deprecated or renamed (OTP-S001, OTP-S002), from an
-//! embedded table that names the semconv release in which each old name was deprecated,
-//! and the attribute keys of the conventions (for OTP-D004).
-//!
-//! Only renames this project is sure of are listed; the table is not exhaustive.
+//! Semantic-convention names that are deprecated or renamed (OTP-S001, OTP-S002), from the
+//! rename table the comparison shares (`otel_parity_model::semconv`), which names the semconv
+//! release in which each old name was deprecated; and the attribute keys of the conventions
+//! (for OTP-D004).
 
 use std::collections::BTreeMap;
+
+use otel_parity_model::semconv::{ATTRIBUTE_RENAMES, METRIC_RENAMES, Rename};
 
 use super::finding::{Findings, Subject};
 use super::model::Telemetry;
 use super::rules::RuleId;
-
-/// One deprecated name: its replacement and the semconv release that deprecated it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deprecation {
-    /// The old name.
-    pub old: &'static str,
-    /// What replaces it; empty when it was removed without a replacement.
-    pub new: &'static str,
-    /// The semantic-conventions release that deprecated `old`.
-    pub since: &'static str,
-    /// Anything else that changed with the name.
-    pub note: &'static str,
-}
-
-const fn renamed(old: &'static str, new: &'static str, since: &'static str) -> Deprecation {
-    Deprecation {
-        old,
-        new,
-        since,
-        note: "",
-    }
-}
-
-/// Deprecated metric names.
-pub const DEPRECATED_METRICS: &[Deprecation] = &[
-    Deprecation {
-        note: "and its unit changed from `ms` to `s`",
-        ..renamed(
-            "http.server.duration",
-            "http.server.request.duration",
-            "1.22.0",
-        )
-    },
-    Deprecation {
-        note: "and its unit changed from `ms` to `s`",
-        ..renamed(
-            "http.client.duration",
-            "http.client.request.duration",
-            "1.22.0",
-        )
-    },
-    renamed(
-        "db.client.connections.usage",
-        "db.client.connection.count",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.max",
-        "db.client.connection.max",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.idle.max",
-        "db.client.connection.idle.max",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.idle.min",
-        "db.client.connection.idle.min",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.pending_requests",
-        "db.client.connection.pending_requests",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.timeouts",
-        "db.client.connection.timeouts",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.create_time",
-        "db.client.connection.create_time",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.wait_time",
-        "db.client.connection.wait_time",
-        "1.26.0",
-    ),
-    renamed(
-        "db.client.connections.use_time",
-        "db.client.connection.use_time",
-        "1.26.0",
-    ),
-];
-
-/// Deprecated attribute keys.
-pub const DEPRECATED_ATTRIBUTES: &[Deprecation] = &[
-    renamed("http.method", "http.request.method", "1.21.0"),
-    renamed("http.status_code", "http.response.status_code", "1.21.0"),
-    renamed("http.url", "url.full", "1.21.0"),
-    renamed("http.scheme", "url.scheme", "1.21.0"),
-    Deprecation {
-        note: "(split into the path and the query)",
-        ..renamed("http.target", "url.path` and `url.query", "1.21.0")
-    },
-    renamed(
-        "http.request_content_length",
-        "http.request.body.size",
-        "1.21.0",
-    ),
-    renamed(
-        "http.response_content_length",
-        "http.response.body.size",
-        "1.21.0",
-    ),
-    renamed("http.client_ip", "client.address", "1.21.0"),
-    Deprecation {
-        note: "on client telemetry (`client.address` on server telemetry)",
-        ..renamed("net.peer.name", "server.address", "1.21.0")
-    },
-    Deprecation {
-        note: "on client telemetry (`client.port` on server telemetry)",
-        ..renamed("net.peer.port", "server.port", "1.21.0")
-    },
-    renamed("net.host.name", "server.address", "1.21.0"),
-    renamed("net.host.port", "server.port", "1.21.0"),
-    renamed("net.sock.peer.addr", "network.peer.address", "1.21.0"),
-    renamed("net.sock.peer.port", "network.peer.port", "1.21.0"),
-    renamed("net.transport", "network.transport", "1.21.0"),
-    renamed("net.protocol.name", "network.protocol.name", "1.21.0"),
-    renamed("net.protocol.version", "network.protocol.version", "1.21.0"),
-    renamed("db.statement", "db.query.text", "1.26.0"),
-    renamed("db.name", "db.namespace", "1.26.0"),
-    renamed("db.redis.database_index", "db.namespace", "1.26.0"),
-    renamed("db.operation", "db.operation.name", "1.26.0"),
-    renamed("db.sql.table", "db.collection.name", "1.26.0"),
-    renamed("db.cassandra.table", "db.collection.name", "1.26.0"),
-    renamed("db.mongodb.collection", "db.collection.name", "1.26.0"),
-    renamed("db.cosmosdb.container", "db.collection.name", "1.26.0"),
-    renamed("db.user", "", "1.26.0"),
-    renamed("messaging.operation", "messaging.operation.type", "1.26.0"),
-    renamed("messaging.client_id", "messaging.client.id", "1.26.0"),
-    renamed(
-        "deployment.environment",
-        "deployment.environment.name",
-        "1.27.0",
-    ),
-    renamed("db.system", "db.system.name", "1.30.0"),
-    renamed("code.function", "code.function.name", "1.30.0"),
-    renamed("code.column", "code.column.number", "1.30.0"),
-    renamed(
-        "feature_flag.provider_name",
-        "feature_flag.provider.name",
-        "1.33.0",
-    ),
-];
 
 /// Attribute keys of the semantic conventions (current and deprecated) that a metric must
 /// not be named after; OTP-D004 also uses every attribute key seen in the inputs.
@@ -219,10 +71,10 @@ pub const ATTRIBUTE_KEYS: &[&str] = &[
 
 /// Whether `key` is an attribute key of the semantic conventions.
 pub fn is_convention_attribute_key(key: &str) -> bool {
-    ATTRIBUTE_KEYS.contains(&key) || DEPRECATED_ATTRIBUTES.iter().any(|d| d.old == key)
+    ATTRIBUTE_KEYS.contains(&key) || ATTRIBUTE_RENAMES.iter().any(|d| d.old == key)
 }
 
-fn describe(deprecation: &Deprecation) -> (String, String) {
+fn describe(deprecation: &Rename) -> (String, String) {
     let replacement = if deprecation.new.is_empty() {
         format!("was removed in semconv {}", deprecation.since)
     } else {
@@ -231,10 +83,13 @@ fn describe(deprecation: &Deprecation) -> (String, String) {
             deprecation.new, deprecation.since
         )
     };
-    let note = if deprecation.note.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", deprecation.note)
+    let note = match (deprecation.unit, deprecation.note) {
+        (Some(unit), _) => format!(
+            " and its unit changed from `{}` to `{}`",
+            unit.old, unit.new
+        ),
+        (None, "") => String::new(),
+        (None, note) => format!(" {note}"),
     };
     let hint = if deprecation.new.is_empty() {
         format!("stop emitting `{}`", deprecation.old)
@@ -248,7 +103,7 @@ fn describe(deprecation: &Deprecation) -> (String, String) {
 pub fn check(telemetry: &Telemetry, findings: &mut Findings<'_>) {
     for (service, data) in &telemetry.services {
         for name in data.metrics.keys() {
-            if let Some(deprecation) = DEPRECATED_METRICS.iter().find(|d| d.old == name) {
+            if let Some(deprecation) = METRIC_RENAMES.iter().find(|d| d.old == name) {
                 let (what, hint) = describe(deprecation);
                 findings.push(
                     RuleId::DeprecatedMetric,
@@ -284,7 +139,7 @@ pub fn check(telemetry: &Telemetry, findings: &mut Findings<'_>) {
             places.entry(key).or_default().push("the resource".into());
         }
         for (key, seen_on) in places {
-            if let Some(deprecation) = DEPRECATED_ATTRIBUTES.iter().find(|d| d.old == key) {
+            if let Some(deprecation) = ATTRIBUTE_RENAMES.iter().find(|d| d.old == key) {
                 let (what, hint) = describe(deprecation);
                 findings.push(
                     RuleId::DeprecatedAttribute,
@@ -357,7 +212,7 @@ mod tests {
             let found = findings_of(RuleId::DeprecatedAttribute, vec![build(bad)]);
             assert_eq!(found.len(), 1, "{bad}: {found:?}");
             assert_eq!(found[0].subject, Subject::attribute(bad));
-            let deprecation = DEPRECATED_ATTRIBUTES.iter().find(|d| d.old == bad).unwrap();
+            let deprecation = ATTRIBUTE_RENAMES.iter().find(|d| d.old == bad).unwrap();
             assert!(
                 found[0]
                     .message
@@ -392,17 +247,5 @@ mod tests {
             "{}",
             found[0].message
         );
-    }
-
-    #[test]
-    fn the_tables_have_no_duplicates_and_name_versions() {
-        for table in [DEPRECATED_METRICS, DEPRECATED_ATTRIBUTES] {
-            let mut olds: Vec<&str> = table.iter().map(|d| d.old).collect();
-            olds.sort_unstable();
-            let count = olds.len();
-            olds.dedup();
-            assert_eq!(olds.len(), count);
-            assert!(table.iter().all(|d| d.since.starts_with("1.")));
-        }
     }
 }

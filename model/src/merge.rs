@@ -86,6 +86,7 @@ fn merge_overflow(into: &mut Option<pb::Overflow>, from: &Option<pb::Overflow>) 
         a.edges += b.edges;
         a.environments += b.environments;
         a.request_series += b.request_series;
+        a.span_cache += b.span_cache;
     });
 }
 
@@ -99,7 +100,9 @@ fn merge_resource(a: &mut pb::ResourceShape, b: &pb::ResourceShape) {
     merge_map(&mut a.scopes, &b.scopes, |x, y| {
         x.count += y.count;
         add_counts(&mut x.versions, &y.versions);
+        add_counts(&mut x.schema_urls, &y.schema_urls);
     });
+    add_counts(&mut a.schema_urls, &b.schema_urls);
 }
 
 fn merge_metric(a: &mut pb::MetricShape, b: &pb::MetricShape) {
@@ -129,6 +132,7 @@ fn merge_metric(a: &mut pb::MetricShape, b: &pb::MetricShape) {
     });
     merge_option(&mut a.series, &b.series, merge_cardinality);
     a.data_points += b.data_points;
+    a.exports += b.exports;
 }
 
 /// Whether two explicit-bucket layouts have the same bounds.
@@ -348,6 +352,67 @@ mod tests {
         assert_eq!(a.count, 100);
         assert!((a.p50_us - 1_000.0).abs() <= 10.0, "{}", a.p50_us);
         assert!((a.p99_us - 100_000.0).abs() <= 1_000.0, "{}", a.p99_us);
+    }
+
+    #[test]
+    fn exports_and_schema_urls_add_associatively() {
+        let service = |exports: u64, url: &str, span_cache: u64| pb::ServiceFingerprint {
+            metrics: [(
+                "app.orders.placed".to_owned(),
+                pb::MetricShape {
+                    exports,
+                    data_points: exports * 3,
+                    ..Default::default()
+                },
+            )]
+            .into(),
+            resource: Some(pb::ResourceShape {
+                schema_urls: [(url.to_owned(), 1)].into(),
+                scopes: [(
+                    "shop.checkout".to_owned(),
+                    pb::ScopeShape {
+                        count: 1,
+                        schema_urls: [(url.to_owned(), 1)].into(),
+                        ..Default::default()
+                    },
+                )]
+                .into(),
+                ..Default::default()
+            }),
+            overflow: Some(pb::Overflow {
+                span_cache,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (a, b, c) = (
+            service(6, "https://opentelemetry.io/schemas/1.26.0", 1),
+            service(4, "https://opentelemetry.io/schemas/1.26.0", 0),
+            service(1, "", 2),
+        );
+        let mut left = a.clone();
+        merge_service(&mut left, &b);
+        merge_service(&mut left, &c);
+        let mut bc = b.clone();
+        merge_service(&mut bc, &c);
+        let mut right = a.clone();
+        merge_service(&mut right, &bc);
+        assert_eq!(left, right);
+        assert_eq!(left.metrics["app.orders.placed"].exports, 11);
+        let resource = left.resource.as_ref().unwrap();
+        assert_eq!(
+            resource.schema_urls,
+            [
+                ("".to_owned(), 1),
+                ("https://opentelemetry.io/schemas/1.26.0".to_owned(), 2)
+            ]
+            .into()
+        );
+        assert_eq!(
+            resource.scopes["shop.checkout"].schema_urls,
+            resource.schema_urls
+        );
+        assert_eq!(left.overflow.unwrap().span_cache, 3);
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub struct Limits {
     pub max_attribute_keys: usize,
     /// Event names per span operation or log shape.
     pub max_event_names: usize,
-    /// Distinct values kept per allowlisted resource key.
+    /// Distinct values kept per allowlisted resource key, and schema URLs
+    /// per service's resources or scope.
     pub max_allowed_values: usize,
     /// Distinct explicit-bucket layouts per metric.
     pub max_bucket_layouts: usize,
@@ -31,7 +32,9 @@ pub struct Limits {
     pub max_scopes: usize,
     /// Parent→child operation edges per environment.
     pub max_edges: usize,
-    /// Spans remembered per environment to find the parents of later spans.
+    /// Spans (and as many awaited parents) remembered per environment and
+    /// window to find the parents of later spans; a window's are carried into
+    /// the next, so memory holds up to twice this.
     pub span_cache_size: usize,
     /// Cumulative request-duration series tracked per service for deltas.
     pub max_request_series: usize,

@@ -4,7 +4,10 @@
 It handles --requests reservations and exports traces, metrics and logs over OTLP/HTTP. Its
 telemetry follows the OpenTelemetry conventions, so `otel-parity lint` finds nothing in it;
 --rename-metric OLD=NEW and --unit-override NAME=UNIT change it the way a careless refactoring
-would, so that lint against the first capture's baseline has something to report.
+would, so that lint against the first capture's baseline has something to report. --legacy adds
+the names of a service that predates the conventions (`HTTP_Requests_Total`,
+`app.checkout.latency_ms` in ms with `user.id`, the deprecated `http.server.duration` in ms);
+--extra-counter NAME adds a counter of that name.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ def main(argv) -> int:
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--rename-metric", action="append", default=[], metavar="OLD=NEW")
     parser.add_argument("--unit-override", action="append", default=[], metavar="NAME=UNIT")
+    parser.add_argument("--legacy", action="store_true", help="also record legacy metric names")
+    parser.add_argument("--extra-counter", action="append", default=[], metavar="NAME")
     args = parser.parse_args(argv)
     renames = pairs(args.rename_metric, "--rename-metric")
     units = pairs(args.unit_override, "--unit-override")
@@ -120,8 +125,24 @@ def main(argv) -> int:
         description="Duration of stock lookups.",
     )
 
+    legacy = []
+    if args.legacy:
+        legacy = [
+            meter.create_counter("HTTP_Requests_Total", unit="{request}"),
+            meter.create_histogram("app.checkout.latency_ms", unit="ms"),
+            meter.create_histogram("http.server.duration", unit="ms"),
+        ]
+    extra = [meter.create_counter(n, unit="{item}") for n in args.extra_counter]
+
     for i in range(args.requests):
         warehouse = WAREHOUSES[i % len(WAREHOUSES)]
+        if legacy:
+            requests_total, latency_ms, server_duration = legacy
+            requests_total.add(1, {"http.method": "POST"})
+            latency_ms.record(4.0 + i % 5, {"user.id": f"user-{i:04d}"})
+            server_duration.record(4.0 + i % 5, {"http.method": "POST", "http.status_code": 200})
+        for counter in extra:
+            counter.add(1, {"app.warehouse": warehouse})
         with tracer.start_as_current_span(
             "POST /reserve",
             kind=SpanKind.SERVER,
@@ -147,7 +168,9 @@ def main(argv) -> int:
             "metrics": sorted(
                 name(m)
                 for m in ("http.server.request.duration", "app.inventory.reserved", "app.inventory.lookup.duration")
-            ),
+            )
+            + (["HTTP_Requests_Total", "app.checkout.latency_ms", "http.server.duration"] if args.legacy else [])
+            + list(args.extra_counter),
         },
         sys.stdout,
     )

@@ -21,7 +21,12 @@ context of the span they are written in; all but the frontend's name an `event.n
 Sampling is OpenTelemetry's consistent probability sampling: a root span is kept when the
 56 lowest bits of its trace id (the randomness) are at least the threshold T, and T is
 written to the tracestate as `ot=th:T`; children follow their parent's decision.
---sampling-threshold c keeps 25% of traces, 0 keeps all.
+--sampling-threshold c keeps 25% of traces, 0 keeps all; `none` is the SDK's default
+ParentBased(ALWAYS_ON) sampler, which keeps all and writes no threshold.
+
+Metrics are exported every --metric-interval-ms; --request-pause-ms spreads the requests out
+over time (so that a run spans many export intervals and push windows); --skip-service NAME
+leaves a service out of the run altogether (both environments alike, unlike a drift).
 
 --drift NAME (repeatable) plants one difference of the kind a staging environment drifts
 into; without any, every environment emits the same telemetry per request. The PLANTS table
@@ -48,6 +53,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 import shop_common
@@ -105,7 +111,14 @@ DRIFTS = {
     "runtime-version": "cart reports a newer process.runtime.version",
     "service-version": "frontend runs the next release (service.version)",
     "chatty-cart": "cart writes three times as many log records per request",
+    "missing-counter": "payment never records app.payments.processed (its other metrics export)",
+    "old-http-semconv": "cart's HTTP instrumentation predates semconv 1.22: http.server.duration "
+    "in ms with http.method and http.status_code, schema 1.20.0",
 }
+
+# The semconv release of every instrumentation scope, and that of the `old-http-semconv` drift.
+SCHEMA_URL = "https://opentelemetry.io/schemas/1.26.0"
+OLD_SCHEMA_URL = "https://opentelemetry.io/schemas/1.20.0"
 
 # 2^56: thresholds and trace randomness are 56-bit values.
 RANDOMNESS_BITS = 56
@@ -171,6 +184,19 @@ class ConsistentProbabilitySampler(ParentBasedThresholdSampler):
         return f"ConsistentProbabilitySampler{{th:{self._threshold}}}"
 
 
+def sampler_for(args, decisions: Counter):
+    """The sampler of --sampling-threshold: consistent probability, or `none` for the SDK's
+    default parent-based always-on sampler (no threshold in tracestate)."""
+    if args.sampling_threshold == "none":
+        return ParentBased(ALWAYS_ON)
+    return ConsistentProbabilitySampler(args.sampling_threshold, decisions)
+
+
+def old_http_semconv(args, name: str) -> bool:
+    """Whether the service records HTTP metrics as before semconv 1.22."""
+    return name == "cart" and "old-http-semconv" in args.drift
+
+
 class SpanTally(ExportTally):
     """Also tallies the spans sent, by name and kind, over all of a service's instances."""
 
@@ -200,7 +226,9 @@ MAX_QUEUE_SIZE = 1_000_000
 class Instance:
     """One instance of a service: its resource, providers, instruments and logger."""
 
-    def __init__(self, name: str, args, tally: SpanTally, ids: IdGenerator, decisions: Counter):
+    def __init__(
+        self, name: str, index: int, args, tally: SpanTally, ids: IdGenerator, decisions: Counter
+    ):
         version = SERVICE_VERSIONS[name]
         if name == "frontend" and "service-version" in args.drift:
             version = NEXT_FRONTEND_VERSION
@@ -210,26 +238,34 @@ class Instance:
                 "service.namespace": NAMESPACE,
                 "service.version": version,
                 "service.instance.id": str(uuid.uuid4()),
+                "host.name": f"ip-10-{args.host_subnet}-0-{index}.internal",
                 "deployment.environment.name": args.environment,
                 "process.runtime.name": platform.python_implementation().lower(),
                 "process.runtime.version": runtime_version(args, name),
             }
         )
         scope = f"{NAMESPACE}.{name}"
+        old = old_http_semconv(args, name)
+        schema_url = OLD_SCHEMA_URL if old else SCHEMA_URL
         self.providers = Providers(
             self.resource,
             args,
             tally,
             (scope, INSTRUMENTATION_VERSION),
-            ConsistentProbabilitySampler(args.sampling_threshold, decisions),
+            sampler_for(args, decisions),
             id_generator=ids,
             export_spans=not (name == "shipping" and "missing-traces" in args.drift),
             max_queue_size=MAX_QUEUE_SIZE,
+            schema_url=schema_url,
+            metric_interval_millis=args.metric_interval_ms,
+            request_duration=("http.server.duration", "ms") if old else None,
         )
         self.tracer = self.providers.tracer
         self.meter = self.providers.meter
         self.request_duration = self.providers.request_duration
-        self.logger = self.providers.logger_provider.get_logger(scope, INSTRUMENTATION_VERSION)
+        self.logger = self.providers.logger_provider.get_logger(
+            scope, INSTRUMENTATION_VERSION, schema_url=schema_url
+        )
 
     def flush_spans(self) -> None:
         self.providers.flush_spans()
@@ -249,7 +285,8 @@ class Service:
         self.tally = SpanTally()
         self.decisions: Counter[str] = Counter()
         self.instances = [
-            Instance(name, args, self.tally, ids, self.decisions) for _ in range(args.instances)
+            Instance(name, index, args, self.tally, ids, self.decisions)
+            for index in range(args.instances)
         ]
         self.logs_per_request = args.logs_per_request
         if name == "cart" and "chatty-cart" in args.drift:
@@ -257,6 +294,7 @@ class Service:
         self.requests = 0
         self.logs_emitted = 0
         self.current = self.instances[0]
+        self.old_semconv = old_http_semconv(args, name)
 
     def serve(self, i: int) -> Instance:
         """The instance that serves request i (and counts the request)."""
@@ -276,8 +314,18 @@ class Service:
         return self.current.tracer.start_as_current_span(name, attributes=attributes)
 
     def record_request(self, method: str, route: str, status_code: int, started: float) -> None:
+        seconds = time.perf_counter() - started
+        if self.old_semconv:
+            # Before semconv 1.22: milliseconds, http.method and http.status_code.
+            attributes = {
+                "http.method": method,
+                "http.route": route,
+                "http.status_code": status_code,
+            }
+            self.current.request_duration.record(seconds * 1000, attributes)
+            return
         self.current.request_duration.record(
-            time.perf_counter() - started,
+            seconds,
             {
                 "http.request.method": method,
                 "http.route": route,
@@ -319,7 +367,12 @@ class Shop:
     def __init__(self, args) -> None:
         self.drift = set(args.drift)
         ids = SeededIdGenerator(args.seed)
-        names = [n for n in SERVICES if not (n == "recommendation" and "services" in self.drift)]
+        skipped = set(args.skip_service)
+        names = [
+            n
+            for n in SERVICES
+            if n not in skipped and not (n == "recommendation" and "services" in self.drift)
+        ]
         self.services = {name: Service(name, args, ids) for name in names}
         self.frontend = self.services["frontend"]
         self.cart = self.services["cart"]
@@ -328,6 +381,7 @@ class Shop:
         self.payment = self.services["payment"]
         self.recommendation = self.services.get("recommendation")
         self.flush_per_request = args.flush_per_request
+        self.request_pause = args.request_pause_ms / 1000
 
         orders_unit = "1" if "metric-unit" in self.drift else "{order}"
         self.orders_placed = [
@@ -510,7 +564,8 @@ class Shop:
             processed = {"app.payment.method": method, "app.currency": currency}
             if "label-key" in self.drift:
                 del processed["app.currency"]
-            self.payments_processed[self.payment.instances.index(instance)].add(1, processed)
+            if "missing-counter" not in self.drift:
+                self.payments_processed[self.payment.instances.index(instance)].add(1, processed)
             if i % ERROR_EVERY == ERROR_EVERY - 1:
                 span.set_status(Status(StatusCode.ERROR, "card processor timed out"))
                 span.set_attribute("error.type", "PaymentTimeout")
@@ -564,6 +619,8 @@ class Shop:
                 # and children in the same window, whatever the window boundaries.
                 for service in self.services.values():
                     service.current.flush_spans()
+            if self.request_pause:
+                time.sleep(self.request_pause)
 
     def finish(self) -> None:
         for service in self.services.values():
@@ -599,10 +656,24 @@ def parse_args(argv):
         action="store_true",
         help="export each request's spans as soon as it completes",
     )
+    parser.add_argument("--metric-interval-ms", type=int, default=500)
+    parser.add_argument(
+        "--host-subnet", type=int, default=1, help="hosts are ip-10-SUBNET-0-N.internal"
+    )
+    parser.add_argument("--request-pause-ms", type=int, default=0)
+    parser.add_argument(
+        "--skip-service", action="append", default=[], choices=SERVICES, help="repeatable"
+    )
     args = parser.parse_args(argv)
     if args.instances < 1 or args.requests < 0 or args.logs_per_request < 1:
         parser.error("--instances and --logs-per-request must be at least 1, --requests 0")
-    threshold_value(args.sampling_threshold)
+    if args.metric_interval_ms < 1 or args.request_pause_ms < 0:
+        parser.error("--metric-interval-ms must be at least 1, --request-pause-ms at least 0")
+    if args.sampling_threshold != "none":
+        threshold_value(args.sampling_threshold)
+    for required in ("frontend", "cart", "checkout", "shipping", "payment"):
+        if required in args.skip_service:
+            parser.error(f"--skip-service: the storefront needs {required}")
     return args
 
 

@@ -177,6 +177,9 @@ class TallyingMetricExporter(MetricExporter):
             for metric in scope_metrics.metrics
         )
         self._tally.record("metric_points", points, _succeeded(result))
+        if points:
+            # Collections that carried data: what the receiver counts as exports.
+            self._tally.record("metric_exports", 1, _succeeded(result))
         self._tally.metrics_exported(_succeeded(result))
         return result
 
@@ -246,8 +249,11 @@ def make_exporters(args, preferred_temporality: dict | None = None):
 
 class Providers:
     """One resource's tracer, meter and logger providers, exporting over OTLP through tallying
-    exporters, with a tracer, meter and the `http.server.request.duration` histogram (explicit
-    buckets) of instrumentation scope `scope`."""
+    exporters, with a tracer, meter and the request-duration histogram (explicit buckets) of
+    instrumentation scope `scope` (with `schema_url`, the semconv release it follows): by
+    default `http.server.request.duration` in seconds, or `request_duration=(name, unit)` with
+    the boundaries scaled to milliseconds for `ms`. Metrics are exported every
+    `metric_interval_millis`."""
 
     def __init__(
         self,
@@ -262,7 +268,11 @@ class Providers:
         export_spans: bool = True,
         max_queue_size: int | None = None,
         preferred_temporality: dict | None = None,
+        schema_url: str | None = None,
+        metric_interval_millis: int = 500,
+        request_duration: tuple[str, str] | None = None,
     ) -> None:
+        request_duration = request_duration or ("http.server.request.duration", "s")
         span_exporter, metric_exporter, log_exporter = make_exporters(args, preferred_temporality)
         export_timeout_millis = args.export_timeout * 1000
 
@@ -283,31 +293,34 @@ class Providers:
                     export_timeout_millis=export_timeout_millis,
                 )
             )
-        self.tracer = self.tracer_provider.get_tracer(*scope)
+        self.tracer = self.tracer_provider.get_tracer(*scope, schema_url=schema_url)
 
         self.meter_provider = MeterProvider(
             resource=resource,
             metric_readers=[
                 PeriodicExportingMetricReader(
                     TallyingMetricExporter(metric_exporter, tally),
-                    export_interval_millis=500,
+                    export_interval_millis=metric_interval_millis,
                     export_timeout_millis=export_timeout_millis,
                 )
             ],
             views=[
                 View(
-                    instrument_name="http.server.request.duration",
+                    instrument_name=request_duration[0],
                     aggregation=ExplicitBucketHistogramAggregation(
-                        boundaries=REQUEST_DURATION_BOUNDARIES
+                        boundaries=[
+                            b * (1000 if request_duration[1] == "ms" else 1)
+                            for b in REQUEST_DURATION_BOUNDARIES
+                        ]
                     ),
                 )
             ],
             shutdown_on_exit=False,
         )
-        self.meter = self.meter_provider.get_meter(*scope)
+        self.meter = self.meter_provider.get_meter(*scope, schema_url=schema_url)
         self.request_duration = self.meter.create_histogram(
-            "http.server.request.duration",
-            unit="s",
+            request_duration[0],
+            unit=request_duration[1],
             description="Duration of HTTP server requests.",
         )
 

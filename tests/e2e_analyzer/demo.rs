@@ -60,6 +60,7 @@ fn demo_exit_prints_a_report_with_findings_in_every_dimension() {
         "logs",
         "versions",
         "ingestion",
+        "semconv",
     ] {
         assert!(
             above_info(dimension) > 0,

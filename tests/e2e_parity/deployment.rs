@@ -11,11 +11,11 @@ use otel_parity_testkit::e2e::{self, AnalyzerProcess, ReceiverProcess, run_with_
 
 /// The analyzer's config: prod is the baseline, evaluated every second over the last hour
 /// (the whole test).
-const ANALYZER_CONFIG: &str = "evaluation:\n  baseline: prod\n  interval: 1s\n  since: 1h\n";
+pub const ANALYZER_CONFIG: &str = "evaluation:\n  baseline: prod\n  interval: 1s\n  since: 1h\n";
 
 /// How often receivers end a window and push it: several windows per run, so that the
 /// analyzer merges windows as it does in production.
-const PUSH_INTERVAL: &str = "500ms";
+pub const PUSH_INTERVAL: &str = "500ms";
 
 /// How long `otel-parity report` may take.
 const REPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -33,6 +33,34 @@ pub struct Shop {
     pub seed: u64,
     /// Export every request's spans when it completes (see `run`).
     pub flush_per_request: bool,
+    /// How often each instance exports its metrics.
+    pub metric_interval_ms: u64,
+    /// Pause between requests, so that a run spans export intervals and push windows.
+    pub request_pause_ms: u64,
+    /// Services left out of the run (`--skip-service`).
+    pub skip: Vec<&'static str>,
+    /// Hosts are `ip-10-<subnet>-0-<instance>.internal`.
+    pub host_subnet: u8,
+}
+
+impl Shop {
+    /// `requests` requests on `instances` instances with threshold `threshold`, logging once
+    /// per request, ids seeded with `seed`, no drift, metrics every 500 ms, no pauses.
+    pub fn new(requests: u64, instances: u64, threshold: &'static str, seed: u64) -> Self {
+        Shop {
+            requests,
+            instances,
+            threshold,
+            logs_per_request: 1,
+            drifts: Vec::new(),
+            seed,
+            flush_per_request: false,
+            metric_interval_ms: 500,
+            request_pause_ms: 0,
+            skip: Vec::new(),
+            host_subnet: 1,
+        }
+    }
 }
 
 impl Shop {
@@ -61,6 +89,9 @@ impl Shop {
             ("--sampling-threshold", self.threshold.to_owned()),
             ("--logs-per-request", self.logs_per_request.to_string()),
             ("--seed", self.seed.to_string()),
+            ("--metric-interval-ms", self.metric_interval_ms.to_string()),
+            ("--request-pause-ms", self.request_pause_ms.to_string()),
+            ("--host-subnet", self.host_subnet.to_string()),
         ] {
             args.push(flag.to_owned());
             args.push(value);
@@ -71,6 +102,10 @@ impl Shop {
         }
         if self.flush_per_request {
             args.push("--flush-per-request".to_owned());
+        }
+        for service in &self.skip {
+            args.push("--skip-service".to_owned());
+            args.push((*service).to_owned());
         }
         args
     }
@@ -115,22 +150,34 @@ pub struct Deployment {
 impl Deployment {
     /// Starts the analyzer, then a receiver per environment pushing to it.
     pub fn start() -> Self {
+        Self::start_with(ANALYZER_CONFIG, PUSH_INTERVAL)
+    }
+
+    /// Starts the analyzer with `config`, then a receiver per environment pushing to it
+    /// every `push_interval`.
+    pub fn start_with(config: &str, push_interval: &str) -> Self {
+        Self::start_with_intervals(config, push_interval, push_interval)
+    }
+
+    /// Starts the analyzer with `config`, then prod's receiver pushing every
+    /// `prod_interval` and staging's every `staging_interval`.
+    pub fn start_with_intervals(config: &str, prod_interval: &str, staging_interval: &str) -> Self {
         // Build (or find) the venv first: on a new machine that takes a while.
         e2e::python_venv();
-        let analyzer = AnalyzerProcess::start(ANALYZER_CONFIG);
+        let analyzer = AnalyzerProcess::start(config);
         let push_url = analyzer.push_url();
-        let receiver = |environment: &str| {
+        let receiver = |environment: &str, push_interval: &str| {
             ReceiverProcess::start(&[
                 "--environment",
                 environment,
                 "--analyzer",
                 &push_url,
                 "--push-interval",
-                PUSH_INTERVAL,
+                push_interval,
             ])
         };
-        let prod = receiver("prod");
-        let staging = receiver("staging");
+        let prod = receiver("prod", prod_interval);
+        let staging = receiver("staging", staging_interval);
         Deployment {
             analyzer,
             prod,
@@ -170,6 +217,19 @@ impl Deployment {
                 "a receiver did not deliver every window to the analyzer\n{stderr}"
             );
             self.receiver_logs.push_str(&stderr);
+        }
+        (prod_summary, staging_summary)
+    }
+
+    /// [`run`](Self::run), asserting that the shop exported everything it made.
+    pub fn run_exporting_all(&mut self, prod: &Shop, staging: &Shop) -> (ShopSummary, ShopSummary) {
+        let (prod_summary, staging_summary) = self.run(prod, staging);
+        for summary in [&prod_summary, &staging_summary] {
+            let failures = summary.export_failures();
+            assert!(
+                failures.is_empty(),
+                "the shop failed to export: {failures:?}"
+            );
         }
         (prod_summary, staging_summary)
     }
@@ -218,6 +278,21 @@ impl Deployment {
         );
         serde_json::from_str(&body)
             .unwrap_or_else(|e| panic!("the report API answered no JSON ({e}):\n{body}"))
+    }
+
+    /// Service `key`'s fingerprint on `side` ("baseline": prod, "candidate": staging) over
+    /// the run (all windows merged), as the analyzer's API answers it (proto3 JSON of
+    /// `parity.v1.ServiceFingerprint`: lowerCamelCase, 64-bit counts as strings).
+    pub fn service_fingerprint(&self, key: &str, side: &str) -> Value {
+        let path = format!("/api/v1/services/{key}?baseline=prod&candidate=staging&since=1h");
+        let (status, body) = self
+            .analyzer
+            .get(&path)
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.diagnostics()));
+        assert_eq!(status, 200, "GET {path} answered {status}: {body}");
+        let value: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("GET {path} answered no JSON ({e}): {body}"));
+        value[side]["fingerprint"].clone()
     }
 
     /// The analyzer's and receivers' stderr, for failure messages.

@@ -23,7 +23,7 @@ pub fn penalty(severity: &str) -> f64 {
 }
 
 /// Every dimension of the comparison, as the report's `scores.parts` names them.
-pub const DIMENSIONS: [&str; 13] = [
+pub const DIMENSIONS: [&str; 14] = [
     "services",
     "metric_definitions",
     "label_keys",
@@ -37,6 +37,7 @@ pub const DIMENSIONS: [&str; 13] = [
     "logs",
     "versions",
     "ingestion",
+    "semconv",
 ];
 
 /// One finding of the report.

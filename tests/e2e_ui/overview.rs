@@ -151,7 +151,7 @@ fn overview_shows_the_reports_coverage_score_and_findings() {
     let parts = find(dom, r#"class="bar-chart""#, "score parts chart");
     assert_eq!(
         parts.find_all(r#"class="bar-track""#).len(),
-        13,
+        14,
         "one bar per dimension"
     );
     let trend = find(dom, r#"class="line-chart""#, "trend chart");

@@ -43,14 +43,14 @@ fn a_clean_capture_exits_0_and_says_so() {
 fn findings_exit_1_at_or_above_fail_on_and_0_below() {
     let dir = ScratchDir::new("lint-fail-on");
     let warnings_only = dir.path().join("warnings.json");
-    // A duration in ms is a warning (OTP-M009) and nothing else.
+    // A gauge without a unit is a warning (OTP-M007) and nothing else.
     write_json(
         &warnings_only,
         &snapshot(
             "ci",
             &[(
                 "shop/cart",
-                json!({ "db.client.operation.duration": metric("histogram", "ms", &[], &[1.0, 5.0]) }),
+                json!({ "app.cart.size": metric("gauge", "", &[], &[]) }),
                 &[],
             )],
         ),
@@ -60,13 +60,34 @@ fn findings_exit_1_at_or_above_fail_on_and_0_below() {
     let failed = run(&["--fail-on", "warning", &path]);
     failed.expect_code(1, "warnings at --fail-on warning");
     assert!(
-        failed
-            .stdout
-            .contains("OTP-M009 metric-unit-duration-seconds"),
+        failed.stdout.contains("OTP-M007 metric-unit-missing"),
         "{}",
         failed.stdout
     );
     run(&["--fail-on", "info", &path]).expect_code(1, "warnings above --fail-on info");
+
+    // A duration in ms is one of the clear breaks (OTP-M009): an error by default.
+    let millis = dir.path().join("millis.json");
+    write_json(
+        &millis,
+        &snapshot(
+            "ci",
+            &[(
+                "shop/cart",
+                json!({ "db.client.operation.duration": metric("histogram", "ms", &[], &[1.0, 5.0]) }),
+                &[],
+            )],
+        ),
+    );
+    let failed = run(&[&arg(&millis)]);
+    failed.expect_code(1, "a duration in ms at the default --fail-on");
+    assert!(
+        failed
+            .stdout
+            .contains("  error    OTP-M009 metric-unit-duration-seconds"),
+        "{}",
+        failed.stdout
+    );
 
     let errors = dir.path().join("errors.json");
     // A metric name starting with a digit is an error (OTP-M001).
@@ -218,4 +239,92 @@ fn bad_usage_exits_2() {
             result.stderr
         );
     }
+}
+
+/// Issue 12 #2's example as a Collector file-exporter line: `HTTP_Requests_Total`,
+/// `app.checkout.latency_ms` (unit `ms`, attribute `user.id`) and the deprecated
+/// `http.server.duration` exit 1 by default (they were ten findings and "passed").
+#[test]
+fn the_clear_breaks_of_a_legacy_capture_fail_by_default() {
+    let dir = ScratchDir::new("lint-legacy-otlp");
+    let point = |attributes: serde_json::Value| {
+        json!({
+            "attributes": attributes,
+            "startTimeUnixNano": "1700000000000000000",
+            "timeUnixNano": "1700000010000000000",
+            "count": "3",
+            "sum": 42.0,
+            "bucketCounts": ["1", "2", "0"],
+            "explicitBounds": [10.0, 100.0],
+        })
+    };
+    let histogram = |name: &str, attributes: serde_json::Value| {
+        json!({
+            "name": name,
+            "unit": "ms",
+            "histogram": { "aggregationTemporality": 2, "dataPoints": [point(attributes)] },
+        })
+    };
+    let request = json!({
+        "resourceMetrics": [{
+            "resource": { "attributes": [
+                { "key": "service.name", "value": { "stringValue": "checkout" } },
+                { "key": "service.namespace", "value": { "stringValue": "shop" } },
+            ]},
+            "scopeMetrics": [{
+                "scope": { "name": "shop.checkout", "version": "1.0.0" },
+                "metrics": [
+                    {
+                        "name": "HTTP_Requests_Total",
+                        "unit": "{request}",
+                        "sum": {
+                            "aggregationTemporality": 2,
+                            "isMonotonic": true,
+                            "dataPoints": [{
+                                "startTimeUnixNano": "1700000000000000000",
+                                "timeUnixNano": "1700000010000000000",
+                                "asInt": "7",
+                            }],
+                        },
+                    },
+                    histogram(
+                        "app.checkout.latency_ms",
+                        json!([{ "key": "user.id", "value": { "stringValue": "u-1" } }]),
+                    ),
+                    histogram("http.server.duration", json!([])),
+                ],
+            }],
+        }],
+    });
+    let input = dir.path().join("capture.jsonl");
+    std::fs::write(&input, format!("{request}\n")).unwrap();
+    let result = run(&["--format", "json", &arg(&input)]);
+    result.expect_code(1, "the clear breaks are errors");
+    let report: serde_json::Value = serde_json::from_str(&result.stdout).unwrap();
+    let errors: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "error")
+        .map(|f| {
+            (
+                f["ruleId"].as_str().unwrap(),
+                f["subject"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("OTP-M002", "HTTP_Requests_Total"),
+            ("OTP-M005", "app.checkout.latency_ms"),
+            ("OTP-M006", "HTTP_Requests_Total"),
+            ("OTP-M009", "app.checkout.latency_ms"),
+            ("OTP-M009", "http.server.duration"),
+            ("OTP-S001", "http.server.duration"),
+        ],
+        "{}",
+        result.stdout
+    );
+    assert_eq!(report["failed"], true);
 }

@@ -150,3 +150,109 @@ fn a_python_sdk_capture_lints_clean_and_a_renamed_metric_and_changed_unit_fail_t
         text.stdout
     );
 }
+
+/// Issue 12 #2: the clear breaks fail a build by default, and a baseline grandfathers them
+/// while new breaks still fail.
+#[test]
+fn legacy_names_fail_by_default_and_are_grandfathered_by_a_baseline_while_new_ones_fail() {
+    let dir = ScratchDir::new("lint-ratchet");
+    let legacy = capture(dir.path(), "legacy.json", &["--legacy"]);
+
+    // Without a baseline: HTTP_Requests_Total (`_total`; the Python SDK lower-cases instrument
+    // names, so the upper case never reaches the capture: tests/lint/inputs.rs checks it with
+    // OTLP/JSON), app.checkout.latency_ms (a unit in the name, ms) and http.server.duration
+    // (deprecated, ms) are errors.
+    let default = run(&["--format", "json", &arg(&legacy)]);
+    default.expect_code(1, "the clear breaks are errors by default");
+    let errors: Vec<(String, String)> = findings(&default.stdout)
+        .into_iter()
+        .filter(|(_, level, _)| level == "error")
+        .map(|(rule, _, message)| (rule, message))
+        .collect();
+    let rules: Vec<&str> = errors.iter().map(|(rule, _)| rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        ["OTP-M005", "OTP-M006", "OTP-M009", "OTP-M009", "OTP-S001"],
+        "{}",
+        default.stdout
+    );
+    assert!(
+        errors.iter().any(|(rule, message)| rule == "OTP-S001"
+            && message.starts_with("metric `http.server.duration` was renamed `http.server.request.duration` in semconv 1.22.0 and its unit changed from `ms` to `s`")),
+        "{errors:?}"
+    );
+    let text = run(&[&arg(&legacy)]);
+    text.expect_code(1, "text");
+    assert!(
+        text.stdout
+            .ends_with(": failed (findings at or above error)\n"),
+        "{}",
+        text.stdout
+    );
+
+    // A baseline written from the legacy capture grandfathers its names: warnings, marked.
+    let baseline = dir.path().join("telemetry-baseline.yaml");
+    run(&["--write-baseline", &arg(&baseline), &arg(&legacy)]).expect_code(1, "still failing");
+    let ratchet = run(&["--baseline", &arg(&baseline), &arg(&legacy)]);
+    ratchet.expect_code(0, "grandfathered names do not fail the build");
+    for name in [
+        "http_requests_total",
+        "app.checkout.latency_ms",
+        "http.server.duration",
+    ] {
+        assert!(
+            ratchet
+                .stdout
+                .lines()
+                .any(|line| line.contains(&format!("metric `{name}`"))
+                    && line.starts_with("  warning")
+                    && line.ends_with("(grandfathered: in the baseline, so at most a warning)")),
+            "{name} is not a grandfathered warning:\n{}",
+            ratchet.stdout
+        );
+    }
+    assert!(!ratchet.stdout.contains("  error "), "{}", ratchet.stdout);
+    run(&[
+        "--baseline",
+        &arg(&baseline),
+        "--fail-on",
+        "warning",
+        &arg(&legacy),
+    ])
+    .expect_code(1, "--fail-on warning still sees them");
+
+    // A new metric that breaks a naming rule fails against the same baseline.
+    let next = capture(
+        dir.path(),
+        "next.json",
+        &["--legacy", "--extra-counter", "app.inventory.returns_total"],
+    );
+    let failed = run(&[
+        "--baseline",
+        &arg(&baseline),
+        "--format",
+        "json",
+        &arg(&next),
+    ]);
+    failed.expect_code(1, "a new name with `_total` is an error");
+    let report: Value = serde_json::from_str(&failed.stdout).expect("json");
+    let errors: Vec<(&str, &str, bool)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["level"] == "error")
+        .map(|f| {
+            (
+                f["ruleId"].as_str().unwrap_or(""),
+                f["subject"]["name"].as_str().unwrap_or(""),
+                f["grandfathered"].as_bool().unwrap_or(true),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [("OTP-M006", "app.inventory.returns_total", false)],
+        "{}",
+        failed.stdout
+    );
+}

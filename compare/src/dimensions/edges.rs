@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 
 use otel_parity_proto::v1 as pb;
 
-use super::{Pair, operation_subject, traces::operations, unless_scale};
+use super::scale::unless_scale;
+use super::{Pair, operation_subject, traces::operations};
 use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A call path the baseline takes and the candidate never does: that

@@ -33,9 +33,11 @@ const OUTSIDE_BAND_METRICS: Severity = Severity::Info;
 
 /// An estimate that may rest on unknown adjusted counts.
 #[derive(Debug, Clone, Copy)]
-struct Estimate {
-    value: f64,
-    adjusted: bool,
+pub(super) struct Estimate {
+    /// The estimate.
+    pub(super) value: f64,
+    /// False when it rests on unknown adjusted counts.
+    pub(super) adjusted: bool,
 }
 
 /// Ratios per signal ("traces", "metrics", "logs") where both sides' request
@@ -122,7 +124,7 @@ pub(super) fn compare(
 }
 
 /// Requests the service served over the window.
-fn requests(service: &pb::ServiceFingerprint) -> Option<Estimate> {
+pub(super) fn requests(service: &pb::ServiceFingerprint) -> Option<Estimate> {
     let sampling = service.sampling.as_ref()?;
     if sampling.request_metric_count > 0 {
         return Some(Estimate {
@@ -167,7 +169,7 @@ fn items(service: &pb::ServiceFingerprint, signal: &str) -> Estimate {
 
 /// Σ spans / probability over thresholds, plus spans without a threshold
 /// counted as one each (which leaves the estimate unadjusted).
-fn adjusted_spans(sampling: &pb::Sampling) -> Estimate {
+pub(super) fn adjusted_spans(sampling: &pb::Sampling) -> Estimate {
     let mut value = 0.0;
     let mut adjusted = sampling.spans_without_threshold == 0;
     for t in &sampling.thresholds {

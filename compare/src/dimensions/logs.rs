@@ -1,6 +1,7 @@
 //! Logs: event names, log–trace correlation and the severity mix.
 
-use super::{MIN_EXPECTED, Pair, pct, present_absent, unless_scale};
+use super::scale::{self, MIN_EXPECTED};
+use super::{Pair, pct, present_absent};
 use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A service that logs in the baseline and not at all in the candidate:
@@ -41,13 +42,21 @@ pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
         if cand.event_names.contains_key(event) {
             continue;
         }
-        let severity = unless_scale(MISSING_EVENT, *count, base.records, cand.records);
-        let message = format!(
+        // Events follow requests (not the records of other events).
+        let expected = scale::expected_records(*count, pair.baseline, pair.candidate);
+        let severity = scale::unless_expected_few(MISSING_EVENT, expected);
+        let mut message = format!(
             "event on {} of {}'s log records, absent in {}",
             pct(*count as f64 / base.records as f64),
             pair.base_env(),
             pair.cand_env()
         );
+        if let Some(expected) = expected {
+            message.push_str(&format!(
+                " where {} were expected",
+                scale::count_text(expected)
+            ));
+        }
         out.push(pair.finding(
             Dimension::Logs,
             severity,
@@ -85,7 +94,8 @@ pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
         {
             continue;
         }
-        let severity = unless_scale(MISSING_SEVERITY, *count, base.records, cand.records);
+        let expected = scale::expected_records(*count, pair.baseline, pair.candidate);
+        let severity = scale::unless_expected_few(MISSING_SEVERITY, expected);
         let message = format!(
             "{} of {}'s log records are {severity_name}, none in {}",
             pct(share),

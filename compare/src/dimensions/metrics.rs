@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use otel_parity_proto::v1 as pb;
 
-use super::{Pair, dominant, present_absent, unless_scale};
+use super::semconv::{self, Renamed};
+use super::{Pair, dominant, present_absent, scale};
 use crate::report::{Dimension, ParityFinding, Severity};
 
 /// Dashboards, alerts and SLOs query metrics by name: a baseline metric the
@@ -41,37 +42,29 @@ const EXPLOSION_RATIO: f64 = 10.0;
 const EXPLOSION_MIN_SERIES: f64 = 50.0;
 
 pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
-    let base_points: u64 = pair.baseline.metrics.values().map(|m| m.data_points).sum();
-    let cand_points: u64 = pair.candidate.metrics.values().map(|m| m.data_points).sum();
+    let renamed = semconv::renamed_metrics(&pair.baseline.metrics, &pair.candidate.metrics);
     for (name, base) in &pair.baseline.metrics {
-        match pair.candidate.metrics.get(name) {
-            Some(cand) => {
-                definitions(pair, name, base, cand, out);
-                label_keys(pair, name, base, cand, out);
+        if let Some(cand) = pair.candidate.metrics.get(name) {
+            definitions(pair, name, base, cand, None, out);
+            label_keys(pair, name, base, cand, None, out);
+            cardinality(pair, name, base, cand, out);
+            continue;
+        }
+        if let Some(r) = renamed.iter().find(|r| r.base_name == name) {
+            // One semconv finding for the rename; what else differs is its own.
+            if let Some(cand) = pair.candidate.metrics.get(r.cand_name) {
+                definitions(pair, name, base, cand, Some(r), out);
+                label_keys(pair, name, base, cand, Some(r), out);
                 cardinality(pair, name, base, cand, out);
             }
-            None => {
-                let severity =
-                    unless_scale(MISSING_METRIC, base.data_points, base_points, cand_points);
-                let message = format!(
-                    "{} metric ({}) recorded in {}, absent in {}",
-                    type_name(base).unwrap_or_else(|| "a".to_owned()),
-                    unit_name(base).map_or("no unit".to_owned(), |u| format!("unit {u}")),
-                    pair.base_env(),
-                    pair.cand_env()
-                );
-                out.push(pair.finding(
-                    Dimension::MetricDefinitions,
-                    severity,
-                    name.as_str(),
-                    present_absent(),
-                    message,
-                ));
-            }
+            continue;
         }
+        missing(pair, name, base, out);
     }
+    semconv::compare(pair, &renamed, out);
     for name in pair.candidate.metrics.keys() {
-        if !pair.baseline.metrics.contains_key(name) {
+        if !pair.baseline.metrics.contains_key(name) && !renamed.iter().any(|r| r.cand_name == name)
+        {
             out.push(pair.finding(
                 Dimension::MetricDefinitions,
                 CANDIDATE_ONLY_METRIC,
@@ -83,13 +76,64 @@ pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
     }
 }
 
+/// A baseline metric the candidate lacks: high, unless fewer than a handful
+/// of the candidate's exports were expected to carry it (see `scale`).
+fn missing(pair: &Pair, name: &str, base: &pb::MetricShape, out: &mut Vec<ParityFinding>) {
+    let (expected, unit) = scale::expected_metric(base, pair.baseline, pair.candidate);
+    let severity = scale::unless_expected_few(MISSING_METRIC, expected);
+    let mut message = format!(
+        "{} metric ({}) recorded in {}, absent in {}",
+        type_name(base).unwrap_or_else(|| "a".to_owned()),
+        unit_name(base).map_or("no unit".to_owned(), |u| format!("unit {u}")),
+        pair.base_env(),
+        pair.cand_env()
+    );
+    if let Some(expected) = expected {
+        let (base_units, cand_units) = if unit == "exports" {
+            (
+                scale::metric_exports(pair.baseline),
+                scale::metric_exports(pair.candidate),
+            )
+        } else {
+            let points =
+                |s: &pb::ServiceFingerprint| s.metrics.values().map(|m| m.data_points).sum();
+            (points(pair.baseline), points(pair.candidate))
+        };
+        let seen = if unit == "exports" {
+            base.exports
+        } else {
+            base.data_points
+        };
+        message.push_str(&format!(
+            ": in {seen} of {base_units} {unit} in {}, so {} of {}'s {cand_units} {unit} should carry it",
+            pair.base_env(),
+            scale::count_text(expected),
+            pair.cand_env()
+        ));
+        if severity == Severity::Info {
+            message.push_str(" (too few to tell: scale)");
+        }
+    }
+    out.push(pair.finding(
+        Dimension::MetricDefinitions,
+        severity,
+        name,
+        present_absent(),
+        message,
+    ));
+}
+
+/// Type, unit, temporality and buckets; under a rename (`renamed`) the
+/// unit change and the bucket bounds that follow it are the rename's.
 fn definitions(
     pair: &Pair,
     name: &str,
     base: &pb::MetricShape,
     cand: &pb::MetricShape,
+    renamed: Option<&Renamed>,
     out: &mut Vec<ParityFinding>,
 ) {
+    let unit_renamed = renamed.is_some_and(|r| r.unit_changed(base, cand));
     let mut differs = |severity, what: &str, b: String, c: String| {
         let message = pair.both(what, &b, &c);
         out.push(pair.finding(
@@ -107,6 +151,7 @@ fn definitions(
     }
     if let (Some(b), Some(c)) = (unit_name(base), unit_name(cand))
         && b != c
+        && !unit_renamed
     {
         differs(UNIT_DIFFERS, "unit", b, c);
     }
@@ -122,6 +167,7 @@ fn definitions(
     }
     if let (Some(b), Some(c)) = (dominant_layout(base), dominant_layout(cand))
         && b.bounds != c.bounds
+        && !unit_renamed
     {
         differs(
             BUCKETS_DIFFER,
@@ -132,18 +178,22 @@ fn definitions(
     }
 }
 
+/// Missing and extra label keys; under a rename (`renamed`) a key renamed
+/// the same way is the rename's, not a difference of its own.
 fn label_keys(
     pair: &Pair,
     name: &str,
     base: &pb::MetricShape,
     cand: &pb::MetricShape,
+    renamed: Option<&Renamed>,
     out: &mut Vec<ParityFinding>,
 ) {
+    let renamed_key = |base_key: &str| renamed.and_then(|r| r.renamed_key(base_key, cand));
     for (key, shape) in &base.attribute_keys {
-        if cand.attribute_keys.contains_key(key) {
+        if cand.attribute_keys.contains_key(key) || renamed_key(key).is_some() {
             continue;
         }
-        let severity = unless_scale(
+        let severity = scale::unless_scale(
             MISSING_LABEL_KEY,
             shape.count,
             base.data_points,
@@ -164,12 +214,14 @@ fn label_keys(
         ));
     }
     for (key, shape) in &cand.attribute_keys {
-        if base.attribute_keys.contains_key(key) {
+        let from_rename =
+            renamed.is_some_and(|r| base.attribute_keys.keys().any(|b| r.keys_renamed(b, key)));
+        if base.attribute_keys.contains_key(key) || from_rename {
             continue;
         }
         // Symmetric to a missing key: a key on a sliver of the candidate's
         // points may just not have occurred in the baseline.
-        let severity = unless_scale(
+        let severity = scale::unless_scale(
             EXTRA_LABEL_KEY,
             shape.count,
             cand.data_points,
@@ -325,11 +377,32 @@ fn bounds_text(bounds: &[f64]) -> String {
     )
 }
 
-/// Names of the baseline's metrics present in the candidate, for scores.
+/// Names of the baseline's metrics present in the candidate, for scores; a
+/// metric the candidate emits under a renamed name (`semconv`) is present.
 pub(super) fn name_coverage(
     base: &BTreeMap<String, pb::MetricShape>,
     cand: &BTreeMap<String, pb::MetricShape>,
 ) -> (usize, usize) {
-    let present = base.keys().filter(|k| cand.contains_key(*k)).count();
+    let renamed = semconv::renamed_metrics(base, cand);
+    let present = base
+        .keys()
+        .filter(|k| cand.contains_key(*k) || renamed.iter().any(|r| r.base_name == *k))
+        .count();
     (present, base.len())
+}
+
+/// The candidate's metric for baseline metric `name` (itself, or its
+/// renamed partner), and the rename if any, for scores.
+pub(super) fn candidate_metric<'a>(
+    name: &str,
+    base: &'a BTreeMap<String, pb::MetricShape>,
+    cand: &'a BTreeMap<String, pb::MetricShape>,
+) -> Option<(&'a pb::MetricShape, Option<Renamed<'a>>)> {
+    if let Some(metric) = cand.get(name) {
+        return Some((metric, None));
+    }
+    let renamed = semconv::renamed_metrics(base, cand)
+        .into_iter()
+        .find(|r| r.base_name == name)?;
+    Some((cand.get(renamed.cand_name)?, Some(renamed)))
 }

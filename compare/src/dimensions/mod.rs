@@ -1,17 +1,19 @@
-//! The comparison (`docs/architecture.md`): a candidate environment (e.g.
+//! The comparison (`docs/comparison.md`): a candidate environment (e.g.
 //! staging) against a baseline (e.g. prod), dimension by dimension, into
 //! findings and scores.
 //!
 //! Principle: environments differ in *scale* — fewer instances, less traffic,
-//! other hosts — and that is not a finding above info. So the comparison
-//! never compares absolute counts: it compares sets (metric names, keys,
-//! operations), dominant values (unit, type, versions), shares (severities,
-//! remote parents, correlated logs) and per-request ratios (ingestion). An
-//! item seen so rarely in the baseline that fewer than five occurrences are
-//! expected at the candidate's volume may be absent by chance: its absence is
-//! reported as info only (`absence_explained_by_scale`).
+//! other hosts, other export intervals — and that is not a finding above
+//! info. So the comparison never compares absolute counts: it compares sets
+//! (metric names, keys, operations), dominant values (unit, type, versions),
+//! shares (severities, remote parents, correlated logs) and per-request
+//! ratios (ingestion). An item absent from the candidate is info only when
+//! fewer than five occurrences of it were expected there, in the unit that
+//! drives it: exports for a metric, requests for an operation or a log event
+//! (`scale`).
 //!
-//! Severities (each justified where it is decided):
+//! Severities (each justified where it is decided; docs/comparison.md has
+//! the whole table with what scale may and may not explain):
 //!
 //! | dimension | difference | severity |
 //! |---|---|---|
@@ -24,10 +26,11 @@
 //! | span_attributes | span attribute key missing | medium |
 //! | edges | parent→child edge missing | medium |
 //! | context_propagation | remote parents (≥ 50%) become roots (> 50%) | high |
-//! | sampling | dominant threshold differs, inferred rate > 2× / thresholds lost (info if the candidate looks unsampled) | medium / low |
+//! | sampling | probability or effective rate differs (once, where the trace is decided) / thresholds lost (info if the candidate looks unsampled) | medium / low |
 //! | logs | no records, event name missing, correlation halved / severity (≥ 5%) missing | medium / low |
 //! | versions | sdk language / sdk version, runtime, os, scope missing or version / service.version | medium / low / info |
 //! | ingestion | items per 1k requests outside the band / traces ratio resting on unknown sampling | medium / low |
+//! | semconv | a metric under the old and the new name of a semconv rename | medium |
 //!
 //! One cause, one finding: a service absent from the candidate is only the
 //! services finding; a service without spans only the missing-traces one (no
@@ -35,7 +38,10 @@
 //! operation hides its keys and edges; an edge lost with broken propagation
 //! is only the propagation finding; a signal the candidate does not send at
 //! all is not also an ingestion finding; different thresholds or collapsed
-//! traces explain a different inferred rate.
+//! traces explain a different inferred rate; a sampler decided at the root
+//! of traces is one finding there, naming the services that inherit it; a
+//! semconv rename is one finding for the metric, its unit and its label keys
+//! (and the metric counts as present).
 
 mod edges;
 mod ingestion;
@@ -44,7 +50,9 @@ mod metrics;
 mod missing_traces;
 mod propagation;
 mod sampling;
+mod scale;
 mod scores;
+mod semconv;
 mod services;
 mod traces;
 mod versions;
@@ -103,6 +111,7 @@ pub fn compare(
     let mut findings = Vec::new();
     services::compare(&envs, &mut findings);
     let mut ingestion_by_service = BTreeMap::new();
+    let mut sampling_changes = Vec::new();
     for (key, base) in &baseline.services {
         let Some(cand) = candidate.services.get(key) else {
             continue;
@@ -121,10 +130,11 @@ pub fn compare(
         let broken = propagation::compare(&pair, &mut findings);
         traces::compare(&pair, &mut findings);
         edges::compare(&pair, &broken, &mut findings);
-        sampling::compare(&pair, traces_collapsed, &mut findings);
+        sampling_changes.extend(sampling::change(&pair, traces_collapsed));
         logs::compare(&pair, &mut findings);
         versions::compare(&pair, &mut findings);
     }
+    sampling::report(&envs, sampling_changes, &mut findings);
     apply_accepted(&mut findings, &options.accepted, options.today);
     findings.sort_by(|a, b| {
         (a.severity, &a.service, a.dimension, &a.subject, &a.message).cmp(&(
@@ -213,32 +223,6 @@ fn new_finding(
         status: Status::Open,
         message: message.into(),
         accepted: None,
-    }
-}
-
-/// Fewer occurrences than this expected at the candidate's volume make an
-/// absence plausible by chance (a Poisson count with mean 5 is 0 less than
-/// 1% of the time).
-const MIN_EXPECTED: f64 = 5.0;
-
-/// Whether an item seen `count` times among `total` baseline occurrences
-/// could be missing from a candidate with `candidate_total` occurrences just
-/// because the candidate is smaller. A candidate with none at all is not a
-/// matter of scale.
-fn absence_explained_by_scale(count: u64, total: u64, candidate_total: u64) -> bool {
-    if candidate_total == 0 || total == 0 {
-        return false;
-    }
-    let expected = count as f64 / total as f64 * candidate_total as f64;
-    expected < MIN_EXPECTED
-}
-
-/// `severity`, or info when the absence is explained by scale.
-fn unless_scale(severity: Severity, count: u64, total: u64, candidate_total: u64) -> Severity {
-    if absence_explained_by_scale(count, total, candidate_total) {
-        Severity::Info
-    } else {
-        severity
     }
 }
 

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use otel_parity_proto::v1 as pb;
 
-use super::{MIN_EXPECTED, Pair, is_entry_kind, operation_subject, pct};
+use super::scale::MIN_EXPECTED;
+use super::{Pair, is_entry_kind, operation_subject, pct};
 use crate::report::{Dimension, ParityFinding, Severity};
 
 /// Broken propagation splits every distributed trace through the service in

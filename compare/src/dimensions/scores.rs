@@ -4,8 +4,8 @@
 //! Composite: every dimension starts at 100 and loses, per open (or
 //! acceptance-expired) finding in it, 50 for critical, 20 for high, 8 for
 //! medium, 2 for low and 0 for info, down to 0; accepted findings cost
-//! nothing. The composite is the plain mean of all thirteen parts, so one
-//! dimension in ruins costs at most 100/13 ≈ 7.7 points and a report with
+//! nothing. The composite is the plain mean of all fourteen parts, so one
+//! dimension in ruins costs at most 100/14 ≈ 7.1 points and a report with
 //! findings everywhere is needed to approach 0.
 
 use std::collections::BTreeMap;
@@ -86,18 +86,26 @@ fn share(present: usize, total: usize) -> f64 {
 }
 
 /// Baseline attribute keys, per metric and per span operation, that the
-/// candidate has on the same metric or operation. (Resource and log keys
-/// are left out: they have no findings of their own to explain a gap.)
+/// candidate has on the same metric or operation (a metric and its keys
+/// renamed by the conventions count). (Resource and log keys are left out:
+/// they have no findings of their own to explain a gap.)
 fn attribute_key_coverage(
     base: &pb::ServiceFingerprint,
     cand: Option<&pb::ServiceFingerprint>,
 ) -> (usize, usize) {
     let (mut present, mut total) = (0, 0);
     for (name, metric) in &base.metrics {
-        let cand_metric = cand.and_then(|c| c.metrics.get(name));
+        let cand_metric =
+            cand.and_then(|c| super::metrics::candidate_metric(name, &base.metrics, &c.metrics));
         for key in metric.attribute_keys.keys() {
             total += 1;
-            if cand_metric.is_some_and(|m| m.attribute_keys.contains_key(key)) {
+            let found = cand_metric.as_ref().is_some_and(|(m, renamed)| {
+                m.attribute_keys.contains_key(key)
+                    || renamed
+                        .as_ref()
+                        .is_some_and(|r| r.renamed_key(key, m).is_some())
+            });
+            if found {
                 present += 1;
             }
         }

@@ -4,9 +4,8 @@ use std::collections::BTreeMap;
 
 use otel_parity_proto::v1 as pb;
 
-use super::{
-    Pair, is_entry_kind, kind_name, operation_subject, present_absent, span_count, unless_scale,
-};
+use super::scale::{self, unless_scale};
+use super::{Pair, is_entry_kind, kind_name, operation_subject, present_absent, span_count};
 use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A SERVER or CONSUMER operation is an entry point: an endpoint or a queue
@@ -72,13 +71,22 @@ pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
         } else {
             MISSING_OPERATION
         };
-        let severity = unless_scale(severity, base.spans, base_total, cand_total);
-        let message = format!(
+        // Operations follow requests: a candidate that lost most of its
+        // spans still served its requests.
+        let expected = scale::expected_spans(base.spans, pair.baseline, pair.candidate);
+        let severity = scale::unless_expected_few(severity, expected);
+        let mut message = format!(
             "{} of {}'s spans, none in {}",
             super::pct(base.spans as f64 / base_total.max(1) as f64),
             pair.base_env(),
             pair.cand_env()
         );
+        if let Some(expected) = expected {
+            message.push_str(&format!(
+                " where {} were expected",
+                scale::count_text(expected)
+            ));
+        }
         out.push(pair.finding(
             Dimension::SpanOperations,
             severity,

@@ -3,7 +3,8 @@
 
 use otel_parity_proto::v1 as pb;
 
-use super::{Pair, dominant, unless_scale};
+use super::scale::unless_scale;
+use super::{Pair, dominant};
 use crate::report::{Dimension, ParityFinding, Severity};
 
 /// Allowlisted resource keys compared, with the severity of a difference.

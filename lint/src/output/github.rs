@@ -50,7 +50,11 @@ pub fn render(report: &Report<'_>) -> String {
             out,
             "::{command} {}::{}",
             properties.join(","),
-            escape_data(&format!("{}. Fix: {}", finding.message, finding.hint))
+            escape_data(&format!(
+                "{}. Fix: {}",
+                finding.marked_message(),
+                finding.hint
+            ))
         );
     }
     let _ = writeln!(out, "otel-parity lint: {}", report.summary());

@@ -5,7 +5,8 @@
 //!  "summary": {"error": 1, "warning": 0, "info": 0, "services": 2},
 //!  "findings": [{"ruleId": "OTP-B005", "rule": "baseline-metric-unit-changed",
 //!                "level": "error", "service": "shop/checkout",
-//!                "subject": {"kind": "metric", "name": "…"}, "message": "…", "hint": "…"}]}
+//!                "subject": {"kind": "metric", "name": "…"}, "message": "…", "hint": "…",
+//!                "grandfathered": false}]}
 //! ```
 
 use serde_json::{Value, json};
@@ -27,6 +28,7 @@ pub fn render(report: &Report<'_>) -> String {
                 "subject": f.subject,
                 "message": f.message,
                 "hint": f.hint,
+                "grandfathered": f.grandfathered,
             })
         })
         .collect();

@@ -28,7 +28,10 @@ fn escape(text: &str) -> String {
 fn describe(finding: &Finding) -> String {
     format!(
         "{} {}: {}\nfix: {}",
-        finding.level, finding.subject, finding.message, finding.hint
+        finding.level,
+        finding.subject,
+        finding.marked_message(),
+        finding.hint
     )
 }
 

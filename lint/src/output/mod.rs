@@ -130,7 +130,15 @@ pub(crate) mod fixtures {
     use super::super::{Baseline, LintConfig, lint};
     use super::*;
 
-    /// Findings at every level across two services, one of them against a baseline.
+    /// The cart as it was and is: names the ratchet grandfathers.
+    fn legacy_cart() -> super::super::testing::ServiceBuilder {
+        service("shop/cart")
+            .metric("CartItems", gauge("items"))
+            .metric("app.cart.size", gauge("{item}").attr("user.id", 40.0))
+    }
+
+    /// Findings at every level across two services against a baseline: the checkout's
+    /// drift and new metric, the cart's legacy names (grandfathered).
     pub fn findings() -> Vec<Finding> {
         let before = telemetry(vec![
             service("shop/checkout")
@@ -139,6 +147,7 @@ pub(crate) mod fixtures {
                     histogram("s", &[0.1, 1.0]).attr("http.route", 2.0),
                 )
                 .span("POST /checkout", SpanKind::Server, &[]),
+            legacy_cart(),
         ]);
         let baseline = Baseline::from_telemetry(&before);
         let after = telemetry(vec![
@@ -149,9 +158,7 @@ pub(crate) mod fixtures {
                 )
                 .metric("app.orders.placed", sum("{order}", true))
                 .span("POST /checkout", SpanKind::Server, &[]),
-            service("shop/cart")
-                .metric("CartItems", gauge("items"))
-                .metric("app.cart.size", gauge("{item}").attr("user.id", 40.0)),
+            legacy_cart(),
         ]);
         lint(&after, &LintConfig::default(), Some(&baseline))
     }

@@ -99,10 +99,14 @@ fn result(finding: &Finding, report: &Report<'_>) -> Value {
         "ruleId": finding.rule.id(),
         "ruleIndex": finding.rule as usize,
         "level": sarif_level(finding.level),
-        "message": { "text": format!("{} ({}). Fix: {}", finding.message, finding.service, finding.hint) },
+        "message": { "text": format!("{} ({}). Fix: {}", finding.marked_message(), finding.service, finding.hint) },
         "locations": [location],
         "partialFingerprints": { "otelParity/v1": fingerprint(finding) },
-        "properties": { "service": finding.service, "hint": finding.hint },
+        "properties": {
+            "service": finding.service,
+            "hint": finding.hint,
+            "grandfathered": finding.grandfathered,
+        },
     })
 }
 

@@ -25,7 +25,7 @@ pub fn render(report: &Report<'_>) -> String {
             rule.id,
             rule.name,
             finding.subject,
-            finding.message
+            finding.marked_message()
         );
         let _ = writeln!(out, "           fix: {}", finding.hint);
     }

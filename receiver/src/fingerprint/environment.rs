@@ -1,5 +1,6 @@
 //! One environment's services and operation edges.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
@@ -7,7 +8,7 @@ use otel_parity_proto::v1 as pb;
 use parking_lot::{Mutex, RwLock};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::edges::{EdgeTracker, SpanRecord};
+use super::edges::{Carried, EdgeTracker, NamedOp, Node, SpanRecord};
 use super::metrics::CumulativeCounts;
 use super::resource::service_key;
 use super::service::ServiceState;
@@ -28,13 +29,20 @@ struct ServiceIndex {
 }
 
 /// What an environment remembers across windows: each service's cumulative
-/// request counts.
+/// request counts, and the span memory the last window with spans carried
+/// over for edges that straddle the boundary.
 #[derive(Debug, Default)]
 pub struct EnvironmentMemory {
     cumulative: Mutex<HashMap<u64, Arc<CumulativeCounts>>>,
+    carried: Mutex<Option<Carried>>,
 }
 
 impl EnvironmentMemory {
+    /// Takes what the last window carried over (once: one window continues it).
+    fn take_carried(&self) -> Carried {
+        self.carried.lock().take().unwrap_or_default()
+    }
+
     /// The cumulative counts of the service with identity `hash`; a fresh,
     /// unshared set past `max_services` remembered services.
     fn cumulative(&self, hash: u64, limits: &Limits) -> Arc<CumulativeCounts> {
@@ -125,11 +133,38 @@ impl Environment {
             return;
         }
         let mut edges = self.edges.lock();
-        let tracker = edges.get_or_insert_with(|| EdgeTracker::new(limits.span_cache_size));
+        let tracker = edges.get_or_insert_with(|| {
+            EdgeTracker::new(limits.span_cache_size, self.memory.take_carried())
+        });
         let overflow = tracker.observe(spans, limits.max_edges);
-        if overflow > 0 {
-            self.overflow.lock().edges += overflow;
+        if overflow.edges > 0 || overflow.span_cache > 0 {
+            let mut counted = self.overflow.lock();
+            counted.edges += overflow.edges;
+            counted.span_cache += overflow.span_cache;
         }
+    }
+
+    /// Ends this environment's window: what its span memory holds is carried,
+    /// by operation name, into the next window's. An environment without
+    /// spans this window leaves the previous carry in place.
+    pub fn carry_over(&self) {
+        let edges = self.edges.lock();
+        let Some(tracker) = edges.as_ref() else {
+            return;
+        };
+        let index = self.services.read();
+        let carried = tracker.carry(|op| {
+            let slot = index.slots.get(op.service as usize)?;
+            let state = slot.state.lock();
+            let (name, kind) = state.traces.operation_name(op.operation)?;
+            Some(NamedOp {
+                namespace: slot.namespace.clone(),
+                service: slot.name.clone(),
+                name: name.into(),
+                kind,
+            })
+        });
+        *self.memory.carried.lock() = Some(carried);
     }
 
     /// Heap bytes held by this environment's sketches and span memory.
@@ -153,60 +188,105 @@ impl Environment {
     pub fn to_proto(&self) -> pb::EnvironmentFingerprint {
         let index = self.services.read();
         let states: Vec<_> = index.slots.iter().map(|slot| slot.state.lock()).collect();
-        let mut edges: Vec<Vec<pb::OperationEdge>> = vec![Vec::new(); states.len()];
+        // Incoming edges per child service key (a child carried from the previous
+        // window may belong to a service without telemetry in this one).
+        let mut edges: BTreeMap<String, ServiceEdges> = BTreeMap::new();
         if let Some(tracker) = self.edges.lock().as_ref() {
+            let named = |node: Node| -> Option<(String, ServiceName, String, pb::SpanKind)> {
+                match node {
+                    Node::Here(op) => {
+                        let state = states.get(op.service as usize)?;
+                        let (name, kind) = state.traces.operation_name(op.operation)?;
+                        let service = (state.namespace.to_string(), state.name.to_string());
+                        let key = service_key(&service.0, &service.1);
+                        Some((key, service, name.to_owned(), kind))
+                    }
+                    Node::Before(i) => {
+                        let op = tracker.carried_op(i)?;
+                        let service = (op.namespace.to_string(), op.service.to_string());
+                        let key = service_key(&service.0, &service.1);
+                        Some((key, service, op.name.to_string(), op.kind))
+                    }
+                }
+            };
             for (parent, child, count) in tracker.edges() {
-                let (Some(parent_state), Some(child_state)) = (
-                    states.get(parent.service as usize),
-                    states.get(child.service as usize),
-                ) else {
+                let (Some((parent_key, _, parent_name, parent_kind)), Some(child)) =
+                    (named(parent), named(child))
+                else {
                     continue;
                 };
-                let (Some((parent_name, parent_kind)), Some((child_name, child_kind))) = (
-                    parent_state.traces.operation_name(parent.operation),
-                    child_state.traces.operation_name(child.operation),
-                ) else {
-                    continue;
-                };
-                edges[child.service as usize].push(pb::OperationEdge {
-                    parent_service: service_key(&parent_state.namespace, &parent_state.name),
-                    parent_operation: parent_name.to_owned(),
+                let (child_key, child_service, child_name, child_kind) = child;
+                let entry = edges.entry(child_key).or_insert_with(|| ServiceEdges {
+                    service: child_service,
+                    edges: Vec::new(),
+                });
+                entry.edges.push(pb::OperationEdge {
+                    parent_service: parent_key,
+                    parent_operation: parent_name,
                     parent_kind: parent_kind as i32,
-                    child_operation: child_name.to_owned(),
+                    child_operation: child_name,
                     child_kind: child_kind as i32,
                     count,
                 });
             }
         }
-        let services = states
+        let mut services: BTreeMap<String, pb::ServiceFingerprint> = states
             .iter()
-            .zip(edges)
-            .map(|(state, mut edges)| {
-                edges.sort_by(|a, b| {
-                    (
-                        &a.parent_service,
-                        &a.parent_operation,
-                        a.parent_kind,
-                        &a.child_operation,
-                        a.child_kind,
-                    )
-                        .cmp(&(
-                            &b.parent_service,
-                            &b.parent_operation,
-                            b.parent_kind,
-                            &b.child_operation,
-                            b.child_kind,
-                        ))
-                });
-                (
-                    service_key(&state.namespace, &state.name),
-                    state.to_proto(edges),
-                )
+            .map(|state| {
+                let key = service_key(&state.namespace, &state.name);
+                let incoming = edges.remove(&key).map(|e| e.edges).unwrap_or_default();
+                let proto = state.to_proto(sorted_edges(incoming));
+                (key, proto)
             })
             .collect();
+        // Edges into services that sent nothing this window (their child spans
+        // arrived in the previous one).
+        for (key, rest) in edges {
+            services.insert(
+                key,
+                pb::ServiceFingerprint {
+                    namespace: rest.service.0,
+                    name: rest.service.1,
+                    edges: sorted_edges(rest.edges),
+                    ..Default::default()
+                },
+            );
+        }
         pb::EnvironmentFingerprint {
             services,
             overflow: Some(*self.overflow.lock()),
         }
     }
+}
+
+/// (namespace, name) of a service.
+type ServiceName = (String, String);
+
+/// The incoming edges of one service, before they join its fingerprint.
+struct ServiceEdges {
+    service: ServiceName,
+    edges: Vec<pb::OperationEdge>,
+}
+
+/// Edges sorted as the snapshot lists them, the same edge found both within
+/// the window and across its start counted once.
+fn sorted_edges(mut edges: Vec<pb::OperationEdge>) -> Vec<pb::OperationEdge> {
+    let key = |e: &pb::OperationEdge| {
+        (
+            e.parent_service.clone(),
+            e.parent_operation.clone(),
+            e.parent_kind,
+            e.child_operation.clone(),
+            e.child_kind,
+        )
+    };
+    edges.sort_by_key(key);
+    let mut merged: Vec<pb::OperationEdge> = Vec::with_capacity(edges.len());
+    for edge in edges {
+        match merged.last_mut() {
+            Some(last) if key(last) == key(&edge) => last.count += edge.count,
+            _ => merged.push(edge),
+        }
+    }
+    merged
 }

@@ -58,6 +58,8 @@ struct MetricState {
     keys: CappedTable<KeyState>,
     series: DistinctCount,
     points: u64,
+    /// Metric messages seen: one per export that carried the metric.
+    exports: u64,
 }
 
 impl Default for MetricState {
@@ -72,6 +74,7 @@ impl Default for MetricState {
             keys: CappedTable::default(),
             series: DistinctCount::new(SERIES_LG_K),
             points: 0,
+            exports: 0,
         }
     }
 }
@@ -179,6 +182,7 @@ impl MetricState {
                 .collect(),
             series: Some(self.series.to_proto()),
             data_points: self.points,
+            exports: self.exports,
         }
     }
 }
@@ -287,6 +291,7 @@ impl MetricsState {
         if view.data.is_none() {
             return;
         }
+        shape.exports += 1;
         shape.points += points;
         shape.types[kind] += points;
         if !shape.units.add(view.unit, points, limits.max_units) {

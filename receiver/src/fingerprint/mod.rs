@@ -331,18 +331,28 @@ impl Fingerprinter {
 
     /// Ends the current window and starts a new one, returning the ended
     /// window's fingerprints. Requests still writing into the old window are
-    /// waited for, so nothing accepted is lost between windows. Span edges
-    /// whose parent arrives in the next window are not found (the span memory
-    /// starts afresh with the window). Normally returns within microseconds;
-    /// call it off the async executor.
+    /// waited for, so nothing accepted is lost between windows. Each
+    /// environment's span memory is carried into the new window before any
+    /// request reaches it, so that a child whose parent arrives in the next
+    /// window (or a parent whose child does) still makes its edge there.
+    /// Normally returns within a millisecond; call it off the async executor.
     pub fn take_window(&self) -> pb::Snapshot {
-        let ended = std::mem::replace(&mut *self.window.write(), Window::starting_now());
-        let deadline = Instant::now() + WINDOW_DRAIN_TIMEOUT;
-        for env in ended.environments.values() {
-            while Arc::strong_count(env) > 1 && Instant::now() < deadline {
-                std::thread::yield_now();
+        let ended = {
+            let mut window = self.window.write();
+            let ended = std::mem::replace(&mut *window, Window::starting_now());
+            let deadline = Instant::now() + WINDOW_DRAIN_TIMEOUT;
+            for env in ended.environments.values() {
+                while Arc::strong_count(env) > 1 && Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+                // A request stuck past the deadline still holds the window:
+                // its span memory is not carried rather than waited for.
+                if Arc::strong_count(env) == 1 {
+                    env.carry_over();
+                }
             }
-        }
+            ended
+        };
         self.snapshot_of(&ended)
     }
 

@@ -32,6 +32,8 @@ pub const UNKNOWN_SERVICE: &str = "unknown_service";
 pub struct ResourceView<'a> {
     /// The encoded Resource message.
     pub bytes: &'a [u8],
+    /// The block's schema URL (empty when unset).
+    pub schema_url: &'a [u8],
     pub service_name: Option<&'a str>,
     pub service_namespace: &'a str,
     /// `deployment.environment.name`, else the deprecated `deployment.environment`.
@@ -43,13 +45,16 @@ pub struct ResourceView<'a> {
 impl<'a> ResourceView<'a> {
     /// Reads the resource of a ResourceSpans/ResourceMetrics/ResourceLogs block.
     pub fn of_block(block: &'a [u8]) -> Self {
-        let bytes = wire::fields(block)
-            .filter_map(Result::ok)
-            .find(|(number, _)| *number == field::resource_block::RESOURCE)
-            .map(|(_, v)| v.as_bytes())
-            .unwrap_or_default();
+        let [bytes, schema_url] = two_fields(
+            block,
+            [
+                field::resource_block::RESOURCE,
+                field::resource_block::SCHEMA_URL,
+            ],
+        );
         let mut view = ResourceView {
             bytes,
+            schema_url,
             ..ResourceView::default()
         };
         let mut deprecated_environment = None;
@@ -81,6 +86,19 @@ impl<'a> ResourceView<'a> {
     }
 }
 
+/// The last value of each of two length-delimited fields of `message`
+/// (empty when absent).
+#[inline]
+fn two_fields(message: &[u8], numbers: [u32; 2]) -> [&[u8]; 2] {
+    let mut found: [&[u8]; 2] = [&[], &[]];
+    for (number, value) in wire::fields(message).filter_map(Result::ok) {
+        if let Some(i) = numbers.iter().position(|n| *n == number) {
+            found[i] = value.as_bytes();
+        }
+    }
+    found
+}
+
 /// The key a service is listed under: "namespace/name", or "name".
 pub fn service_key(namespace: &str, name: &str) -> String {
     if namespace.is_empty() {
@@ -98,12 +116,14 @@ pub struct ResourceState {
     allowed_values: [CountTable; ALLOWED_VALUE_KEYS.len()],
     instances: DistinctCount,
     scopes: CappedTable<ScopeState>,
+    schema_urls: CountTable,
 }
 
 #[derive(Debug, Default)]
 struct ScopeState {
     count: u64,
     versions: CountTable,
+    schema_urls: CountTable,
 }
 
 impl Default for ResourceState {
@@ -114,6 +134,7 @@ impl Default for ResourceState {
             allowed_values: Default::default(),
             instances: DistinctCount::new(VALUES_LG_K),
             scopes: CappedTable::default(),
+            schema_urls: CountTable::default(),
         }
     }
 }
@@ -141,6 +162,12 @@ impl ResourceState {
         if let Some(hash) = view.instance_hash {
             self.instances.insert(hash);
         }
+        if !self
+            .schema_urls
+            .count(view.schema_url, limits.max_allowed_values)
+        {
+            overflow.allowed_values += 1;
+        }
     }
 
     /// The scopes of one resource block, to be recorded here (over a cap,
@@ -161,24 +188,22 @@ impl ResourceState {
 
     /// Records one scope block (ScopeSpans/ScopeMetrics/ScopeLogs).
     fn observe_scope(&mut self, scope_block: &[u8], limits: &Limits, overflow: &mut pb::Overflow) {
-        let scope = wire::fields(scope_block)
-            .filter_map(Result::ok)
-            .find(|(number, _)| *number == field::scope_block::SCOPE)
-            .map(|(_, v)| v.as_bytes())
-            .unwrap_or_default();
-        let (mut name, mut version): (&[u8], &[u8]) = (&[], &[]);
-        for (number, value) in wire::fields(scope).filter_map(Result::ok) {
-            match number {
-                field::scope::NAME => name = value.as_bytes(),
-                field::scope::VERSION => version = value.as_bytes(),
-                _ => {}
-            }
-        }
+        let [scope, schema_url] = two_fields(
+            scope_block,
+            [field::scope_block::SCOPE, field::scope_block::SCHEMA_URL],
+        );
+        let [name, version] = two_fields(scope, [field::scope::NAME, field::scope::VERSION]);
         match self.scopes.get_or_insert(name, limits.max_scopes) {
             Some(state) => {
                 state.count += 1;
                 if !state.versions.count(version, limits.max_scopes) {
                     overflow.scopes += 1;
+                }
+                if !state
+                    .schema_urls
+                    .count(schema_url, limits.max_allowed_values)
+                {
+                    overflow.allowed_values += 1;
                 }
             }
             None => overflow.scopes += 1,
@@ -216,10 +241,12 @@ impl ResourceState {
                     let shape = pb::ScopeShape {
                         count: scope.count,
                         versions: scope.versions.to_map(),
+                        schema_urls: scope.schema_urls.to_map(),
                     };
                     (name, shape)
                 })
                 .collect(),
+            schema_urls: self.schema_urls.to_map(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod field {
     pub mod resource_block {
         pub const RESOURCE: u32 = 1;
         pub const SCOPES: u32 = 2;
+        pub const SCHEMA_URL: u32 = 3;
     }
     /// Resource.
     pub mod resource {
@@ -25,6 +26,7 @@ pub mod field {
     pub mod scope_block {
         pub const SCOPE: u32 = 1;
         pub const ITEMS: u32 = 2;
+        pub const SCHEMA_URL: u32 = 3;
     }
     /// InstrumentationScope.
     pub mod scope {

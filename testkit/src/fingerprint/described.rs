@@ -127,6 +127,10 @@ pub struct Scale {
     pub instances: f64,
     /// Multiplies series and value cardinalities (fewer instances, routes).
     pub series: f64,
+    /// Export intervals of each instance over the range (30 one-minute
+    /// intervals in half an hour; 180 at 10 s): each instance exports every
+    /// metric once per interval.
+    pub intervals: f64,
 }
 
 impl Scale {
@@ -136,6 +140,7 @@ impl Scale {
             traffic: 1.0,
             instances: 12.0,
             series: 1.0,
+            intervals: 30.0,
         }
     }
 }
@@ -280,10 +285,12 @@ fn build_service(s: &Service, scale: Scale) -> pb::ServiceFingerprint {
                     pb::ScopeShape {
                         count: resources,
                         versions: [((*version).to_owned(), resources)].into(),
+                        ..Default::default()
                     },
                 )
             })
             .collect(),
+        ..Default::default()
     };
     let data_points: u64 = metrics.values().map(|m| m.data_points).sum();
     let signal = |items: u64| {
@@ -314,6 +321,7 @@ fn metric(m: &Metric, requests: f64, scale: Scale) -> pb::MetricShape {
     let points = round(requests * m.per_1k / 1000.0);
     let mut shape = MetricBuilder::new(m.kind, m.unit)
         .points(points)
+        .exports(round(scale.instances * scale.intervals))
         .series((m.series * scale.series).max(1.0));
     if !m.temporality.is_empty() {
         shape = shape.temporality(m.temporality);

@@ -37,6 +37,7 @@ impl MetricBuilder {
                 types: [(kind.to_owned(), 1)].into_iter().collect(),
                 units: [(unit.to_owned(), 1)].into_iter().collect(),
                 data_points: 1,
+                exports: 1,
                 series: cardinality(1.0),
                 ..Default::default()
             },
@@ -76,6 +77,12 @@ impl MetricBuilder {
         if self.shape.non_monotonic_points > 0 {
             self.shape.non_monotonic_points = points;
         }
+        self
+    }
+
+    /// Sets the exports (collections × instances) the metric appeared in.
+    pub fn exports(mut self, exports: u64) -> Self {
+        self.shape.exports = exports;
         self
     }
 

@@ -33,11 +33,14 @@ pub enum Drift {
     OlderSdk,
     /// cart logs three times as much per request.
     ChattyCartLogs,
+    /// cart's HTTP instrumentation predates semconv 1.22: `http.server.duration` in ms with
+    /// `http.method` and `http.status_code`.
+    OldHttpSemconv,
 }
 
 impl Drift {
     /// Every drift, one per dimension of the comparison, in the order the demo lists them.
-    pub const ALL: [Drift; 13] = [
+    pub const ALL: [Drift; 14] = [
         Drift::RecommendationGone,
         Drift::PaymentUntraced,
         Drift::MetricsRedefined,
@@ -51,6 +54,7 @@ impl Drift {
         Drift::OrderEventsMissing,
         Drift::OlderSdk,
         Drift::ChattyCartLogs,
+        Drift::OldHttpSemconv,
     ];
 
     /// What staging does differently from prod with this drift, as the demo prints it.
@@ -88,6 +92,9 @@ impl Drift {
             }
             Drift::ChattyCartLogs => {
                 "ingestion: staging's cart logs three times as much per request"
+            }
+            Drift::OldHttpSemconv => {
+                "semconv: staging's cart emits http.server.duration (ms, http.method) where prod emits http.server.request.duration (s, http.request.method)"
             }
         }
     }

@@ -18,6 +18,36 @@ const DURATION_BOUNDS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
+/// The same bounds in milliseconds, as instrumentations before semconv 1.22 record.
+const DURATION_BOUNDS_MS: [f64; 14] = [
+    5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0, 7500.0,
+    10000.0,
+];
+
+/// A request-duration histogram as instrumentations before semconv 1.22 record it:
+/// `http.server.duration` in ms, with `http.method` and `http.status_code`.
+fn old_request_duration(route: &str, total: u64) -> Metric {
+    let mut point = duration_point(
+        vec![
+            string("http.method", "POST"),
+            string("http.route", route),
+            int("http.status_code", 200),
+        ],
+        total,
+    );
+    point.explicit_bounds = DURATION_BOUNDS_MS.to_vec();
+    point.sum = Some(total as f64 * 120.0);
+    Metric {
+        name: "http.server.duration".into(),
+        unit: "ms".into(),
+        data: Some(metric::Data::Histogram(Histogram {
+            data_points: vec![point],
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+        })),
+        ..Default::default()
+    }
+}
+
 /// The attributes of a request-duration point: the first `count` of the conventions' list.
 pub(super) fn request_attributes(
     method: &str,
@@ -165,7 +195,11 @@ impl Shop {
                 (
                     "cart",
                     vec![
-                        request_duration("/cart"),
+                        if self.has(Drift::OldHttpSemconv) {
+                            old_request_duration("/cart", total)
+                        } else {
+                            request_duration("/cart")
+                        },
                         counter("app.cart.requests", "{request}", cumulative, cart_requests),
                         cart_items,
                     ],

@@ -4,6 +4,7 @@
 mod accepted_file;
 mod dimensions;
 mod ingestion;
+mod precision;
 mod render;
 mod scale;
 mod scores;
@@ -28,6 +29,7 @@ fn staging_scale() -> Scale {
         traffic: 0.3,
         instances: 3.0,
         series: 0.7,
+        intervals: 30.0,
     }
 }
 

@@ -117,7 +117,7 @@ fn json_is_the_report_with_snake_case_names_and_round_trips() {
     assert!(first["accepted"].is_null());
     assert_eq!(
         value["scores"]["parts"].as_object().map(|p| p.len()),
-        Some(13)
+        Some(14)
     );
     assert!(
         value["scores"]["services"]["shop/payment"]["ingestion"]["traces"]["adjusted"].is_boolean()

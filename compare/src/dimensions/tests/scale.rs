@@ -15,6 +15,8 @@ fn a_tenth_of_the_traffic_with_fewer_instances_and_series_is_nothing_above_info(
             traffic: 0.1,
             instances: 2.0,
             series: 0.5,
+            // One-minute exports where prod exports every 10 s.
+            intervals: 5.0,
         },
     );
     let report = compare_envs(&prod, &staging, &CompareOptions::new(today()));

@@ -56,11 +56,11 @@ fn composite_is_the_mean_of_parts_with_penalties_per_severity() {
         staging_scale(),
     );
     let parts = &report.scores.parts;
-    assert_eq!(parts.len(), 13);
+    assert_eq!(parts.len(), 14);
     assert_eq!(parts["metric_definitions"], 80.0);
     assert_eq!(parts["label_keys"], 98.0);
     assert_eq!(parts["services"], 100.0);
-    let expected = (11.0 * 100.0 + 80.0 + 98.0) / 13.0;
+    let expected = (12.0 * 100.0 + 80.0 + 98.0) / 14.0;
     assert!((report.scores.composite - expected).abs() < 1e-9);
 }
 

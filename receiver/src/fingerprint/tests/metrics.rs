@@ -112,3 +112,63 @@ fn cumulative_request_counts_continue_across_windows() {
     let second = engine.take_window();
     assert_eq!((requests(&first), requests(&second)), (10, 21));
 }
+
+#[test]
+fn exports_count_metric_messages_not_points_and_schema_urls_are_kept() {
+    let engine = engine();
+    // Three exports of the request histogram with five series each; the
+    // counter only in the last one. Resource and scope carry schema URLs.
+    let export = |with_counter: bool| {
+        let mut metrics = vec![request_duration(
+            (0..5)
+                .map(|n| duration_histogram(7, 100, &format!("/route/{n}")))
+                .collect(),
+        )];
+        if with_counter {
+            metrics.push(Metric {
+                name: "app.orders.placed".into(),
+                unit: "{order}".into(),
+                data: Some(metric::Data::Sum(
+                    opentelemetry_proto::tonic::metrics::v1::Sum {
+                        data_points: vec![Default::default()],
+                        aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                        is_monotonic: true,
+                    },
+                )),
+                ..Default::default()
+            });
+        }
+        ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                resource: resource("checkout", "staging", "checkout-1"),
+                scope_metrics: vec![ScopeMetrics {
+                    scope: scope("shop.checkout", "1.4.0"),
+                    metrics,
+                    schema_url: "https://opentelemetry.io/schemas/1.26.0".into(),
+                }],
+                schema_url: "https://opentelemetry.io/schemas/1.24.0".into(),
+            }],
+        }
+        .encode_to_vec()
+    };
+    for with_counter in [false, false, true] {
+        let request = export(with_counter);
+        engine
+            .ingest(Signal::Metrics, &request, request.len())
+            .unwrap();
+    }
+    let snapshot = engine.snapshot();
+    let checkout = service(&snapshot, "staging", "shop/checkout");
+    let duration = &checkout.metrics["http.server.request.duration"];
+    assert_eq!((duration.exports, duration.data_points), (3, 15));
+    assert_eq!(checkout.metrics["app.orders.placed"].exports, 1);
+    let resource = checkout.resource.as_ref().unwrap();
+    assert_eq!(
+        resource.schema_urls,
+        [("https://opentelemetry.io/schemas/1.24.0".to_owned(), 3)].into()
+    );
+    assert_eq!(
+        resource.scopes["shop.checkout"].schema_urls,
+        [("https://opentelemetry.io/schemas/1.26.0".to_owned(), 3)].into()
+    );
+}

@@ -153,3 +153,80 @@ fn spans_with_invalid_ids_are_rejected_and_the_rest_kept() {
     );
     assert_eq!(snapshot.received["traces"].rejected_items, 1);
 }
+
+#[test]
+fn edges_straddling_a_window_boundary_are_found_in_the_next_window() {
+    let engine = engine();
+    let (server, client) = (span::SpanKind::Server, span::SpanKind::Client);
+    let call = |kind, id, parent| {
+        let flags = if kind == server { REMOTE } else { LOCAL };
+        span(9, id, parent, "POST /checkout", kind, flags, "", false)
+    };
+    let root = |id| span(9, id, 0, "GET /cart", span::SpanKind::Server, 0, "", false);
+    let send = |service: &str, spans: Vec<Span>| {
+        let request = traces(service, spans);
+        engine
+            .ingest(Signal::Traces, &request, request.len())
+            .unwrap();
+    };
+    // Window 1: checkout's SERVER span 3 waits for its parent 2; frontend's root 10
+    // arrives without its CLIENT child 11.
+    send("checkout", vec![call(server, 3, 2)]);
+    send("frontend", vec![root(10)]);
+    let first = engine.take_window();
+    // Window 2: the frontend's CLIENT span 2 (checkout's parent, itself under root 1 that
+    // never arrives) and CLIENT span 11 (root 10's late child). Checkout sends nothing.
+    send("frontend", vec![call(client, 2, 1), call(client, 11, 10)]);
+    let second = engine.take_window();
+
+    let incoming = |window: &pb::Snapshot, key: &str| -> Vec<(String, String, u64)> {
+        window.environments["prod"]
+            .services
+            .get(key)
+            .map(|s| {
+                s.edges
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.parent_operation.clone(),
+                            e.child_operation.clone(),
+                            e.count,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(incoming(&first, "shop/checkout"), vec![]);
+    assert_eq!(incoming(&first, "shop/frontend"), vec![]);
+    // Checkout's edge is reported in the window its parent arrived in, under checkout,
+    // which sent nothing else there.
+    let checkout = &second.environments["prod"].services["shop/checkout"];
+    assert_eq!(
+        checkout.edges,
+        vec![pb::OperationEdge {
+            parent_service: "shop/frontend".into(),
+            parent_operation: "POST /checkout".into(),
+            parent_kind: pb::SpanKind::Client as i32,
+            child_operation: "POST /checkout".into(),
+            child_kind: pb::SpanKind::Server as i32,
+            count: 1,
+        }]
+    );
+    assert!(checkout.span_operations.is_empty() && checkout.resource.is_none());
+    assert_eq!(
+        incoming(&second, "shop/frontend"),
+        vec![("GET /cart".to_owned(), "POST /checkout".to_owned(), 1)]
+    );
+    // The merged windows have the edges one window over both would have.
+    let mut merged = first.environments["prod"].clone();
+    otel_parity_model::merge::merge_environment(&mut merged, &second.environments["prod"]);
+    let edges: u64 = merged
+        .services
+        .values()
+        .flat_map(|s| &s.edges)
+        .map(|e| e.count)
+        .sum();
+    assert_eq!(edges, 2);
+    assert_eq!(second.environments["prod"].overflow.unwrap().span_cache, 0);
+}
