@@ -1,0 +1,111 @@
+//! Merging a fleet's pushes: the accumulator (sketches kept live, serialized
+//! once) against pairwise merging (every sketch deserialized and serialized
+//! again at each push), over the same 100 realistic pushes (two copies of
+//! the shop, ~15 KB each). Also what a push costs the analyzer before it is
+//! stored: decoding it, and checking its sketches.
+//!
+//! The last lines print the ratio from one interleaved run.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group};
+use otel_parity_model::accumulate::{Accumulator, check_sketches};
+use otel_parity_model::merge::merge_environment;
+use otel_parity_proto::v1 as pb;
+use otel_parity_testkit::fleet;
+use otel_parity_testkit::shop::Shop;
+use prost::Message;
+
+const PUSHES: u64 = 100;
+
+fn pushes() -> Vec<Vec<u8>> {
+    let base = fleet::environment_window(&Shop::prod(), 2);
+    (0..PUSHES)
+        .map(|i| {
+            fleet::push(&base, "prod", i, i / 10, 0, fleet::WINDOW)
+                .fingerprint
+                .unwrap_or_default()
+                .encode_to_vec()
+        })
+        .collect()
+}
+
+fn decode(bytes: &[u8]) -> pb::EnvironmentFingerprint {
+    pb::EnvironmentFingerprint::decode(bytes).unwrap_or_default()
+}
+
+fn accumulate(pushes: &[Vec<u8>]) -> Option<pb::EnvironmentFingerprint> {
+    let mut accumulator = Accumulator::new();
+    for bytes in pushes {
+        accumulator.add(decode(bytes)).ok()?;
+    }
+    accumulator.finish()
+}
+
+fn pairwise(pushes: &[Vec<u8>]) -> pb::EnvironmentFingerprint {
+    let mut merged = decode(&pushes[0]);
+    for bytes in &pushes[1..] {
+        merge_environment(&mut merged, &decode(bytes));
+    }
+    merged
+}
+
+fn merging(c: &mut Criterion) {
+    let pushes = pushes();
+    let mut group = c.benchmark_group(format!(
+        "merge_{PUSHES}_pushes_of_{}_bytes",
+        pushes[0].len()
+    ));
+    group.throughput(Throughput::Elements(PUSHES));
+    group.sample_size(20);
+    group.bench_function("accumulator", |b| b.iter(|| black_box(accumulate(&pushes))));
+    group.bench_function("pairwise", |b| b.iter(|| black_box(pairwise(&pushes))));
+    group.bench_function("decode_only", |b| {
+        b.iter(|| {
+            for bytes in &pushes {
+                black_box(decode(bytes));
+            }
+        })
+    });
+    group.bench_function("decode_and_check_sketches", |b| {
+        b.iter(|| {
+            for bytes in &pushes {
+                black_box(check_sketches(&decode(bytes)).is_ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+fn print_ratio() {
+    let pushes = pushes();
+    let (mut accumulator, mut pair) = (Duration::ZERO, Duration::ZERO);
+    let mut rounds = 0u32;
+    let budget = Instant::now();
+    while budget.elapsed() < Duration::from_secs(4) {
+        let started = Instant::now();
+        black_box(accumulate(&pushes));
+        accumulator += started.elapsed();
+        let started = Instant::now();
+        black_box(pairwise(&pushes));
+        pair += started.elapsed();
+        rounds += 1;
+    }
+    let per_push = |total: Duration| total.as_secs_f64() * 1e6 / f64::from(rounds) / PUSHES as f64;
+    println!(
+        "merging {PUSHES} pushes of {} bytes: accumulator {:.1} µs per push, pairwise {:.1} µs per push → accumulator is {:.2}x faster",
+        pushes[0].len(),
+        per_push(accumulator),
+        per_push(pair),
+        pair.as_secs_f64() / accumulator.as_secs_f64()
+    );
+}
+
+criterion_group!(benches, merging);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    print_ratio();
+}
