@@ -2,7 +2,8 @@
 //! once) against pairwise merging (every sketch deserialized and serialized
 //! again at each push), over the same 100 realistic pushes (two copies of
 //! the shop, ~15 KB each). Also what a push costs the analyzer before it is
-//! stored: decoding it, and checking its sketches.
+//! stored: decoding it, and checking its sketches; and the roll-up's merge
+//! of pushes the push service handed over already decoded.
 //!
 //! The last lines print the ratio from one interleaved run.
 
@@ -43,6 +44,18 @@ fn accumulate(pushes: &[Vec<u8>]) -> Option<pb::EnvironmentFingerprint> {
     accumulator.finish()
 }
 
+/// The roll-up's case when the push service handed the pushes over
+/// decoded: merging only.
+fn accumulate_decoded(
+    pushes: Vec<pb::EnvironmentFingerprint>,
+) -> Option<pb::EnvironmentFingerprint> {
+    let mut accumulator = Accumulator::new();
+    for fingerprint in pushes {
+        accumulator.add(fingerprint).ok()?;
+    }
+    accumulator.finish()
+}
+
 fn pairwise(pushes: &[Vec<u8>]) -> pb::EnvironmentFingerprint {
     let mut merged = decode(&pushes[0]);
     for bytes in &pushes[1..] {
@@ -60,6 +73,14 @@ fn merging(c: &mut Criterion) {
     group.throughput(Throughput::Elements(PUSHES));
     group.sample_size(20);
     group.bench_function("accumulator", |b| b.iter(|| black_box(accumulate(&pushes))));
+    let decoded: Vec<_> = pushes.iter().map(|bytes| decode(bytes)).collect();
+    group.bench_function("accumulator_handed_decoded", |b| {
+        b.iter_batched(
+            || decoded.clone(),
+            |decoded| black_box(accumulate_decoded(decoded)),
+            criterion::BatchSize::LargeInput,
+        )
+    });
     group.bench_function("pairwise", |b| b.iter(|| black_box(pairwise(&pushes))));
     group.bench_function("decode_only", |b| {
         b.iter(|| {

@@ -10,6 +10,7 @@
 //! Prints, for the store and the fleet size given:
 //! - push throughput and latency (p50/p99) while filling the store;
 //! - push latency (p50/p99) at a steady rate while evaluation rounds run;
+//! - the analyzers' CPU per push (stored and rolled up) while filling;
 //! - report latency over `since=1h` and `since=24h` (median of 5);
 //! - the analyzers' CPU while idle (share of one core over 20 s).
 //!
@@ -290,6 +291,11 @@ fn report_latency(analyzer: &Analyzer, since: &str) -> (Duration, usize) {
     (times[2], findings)
 }
 
+/// Seconds of CPU the analyzers have used so far, together.
+fn analyzer_cpu(analyzers: &[Analyzer]) -> f64 {
+    analyzers.iter().map(|a| cpu_seconds(a.child.id())).sum()
+}
+
 /// Seconds of CPU (user + system) a process has used so far.
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -405,6 +411,8 @@ fn main() {
             }
         }
         pushes.reverse();
+        let filled = pushes.len() as f64;
+        let cpu_before = analyzer_cpu(&analyzers);
         let started = Instant::now();
         let (latencies, failed) = send_all(&channels, pushes, options.concurrency).await;
         print_latencies("fill", &latencies, failed, started.elapsed());
@@ -417,8 +425,10 @@ fn main() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         println!(
-            "roll-up caught up {:.1} s after the last push",
-            started.elapsed().as_secs_f64()
+            "roll-up caught up {:.1} s after the last push; analyzer CPU per push \
+             (stored and rolled up): {:.0} µs",
+            started.elapsed().as_secs_f64(),
+            (analyzer_cpu(&analyzers) - cpu_before) * 1e6 / filled
         );
 
         // 2. Steady pushes while evaluation rounds run (every 2 s).

@@ -37,7 +37,7 @@ impl ParityService for PushService {
     ) -> Result<Response<pb::PushResponse>, Status> {
         let push = request.into_inner();
         let bytes = push.encoded_len();
-        let (result, response) = match self.store.insert_push(&push, unix_nanos_now()).await {
+        let (result, response) = match self.store.insert_owned_push(push, unix_nanos_now()).await {
             Ok(Inserted::New) => ("stored", Ok(pb::PushResponse { duplicate: false })),
             Ok(Inserted::Duplicate) => ("duplicate", Ok(pb::PushResponse { duplicate: true })),
             Err(StoreError::InvalidPush(reason)) => {

@@ -20,6 +20,7 @@
 //! (several analyzer replicas sharing one database).
 
 pub mod buckets;
+mod handoff;
 mod postgres;
 pub mod rollup;
 mod sqlite;
@@ -182,6 +183,24 @@ pub enum Inserted {
     Duplicate,
 }
 
+/// What a backend did with one push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored {
+    /// Stored as the pending push with this id.
+    New(i64),
+    /// A push with the same key was already stored.
+    Duplicate,
+}
+
+impl From<Stored> for Inserted {
+    fn from(stored: Stored) -> Inserted {
+        match stored {
+            Stored::New(_) => Inserted::New,
+            Stored::Duplicate => Inserted::Duplicate,
+        }
+    }
+}
+
 /// One environment as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EnvironmentSummary {
@@ -282,6 +301,8 @@ pub struct Store {
     retention: Retention,
     /// Woken by every new push, for the roll-up task.
     pushed: Arc<tokio::sync::Notify>,
+    /// Pushes stored here, still decoded, for the next roll-up pass.
+    handoff: Arc<handoff::Handoff>,
 }
 
 #[derive(Debug)]
@@ -320,6 +341,7 @@ impl Store {
             backend: Arc::new(backend),
             retention,
             pushed: Arc::new(tokio::sync::Notify::new()),
+            handoff: Arc::default(),
         })
     }
 
@@ -337,15 +359,36 @@ impl Store {
         push: &PushRequest,
         received_at_unix_nano: u64,
     ) -> Result<Inserted, StoreError> {
-        let push = validate(push, received_at_unix_nano)?;
-        let inserted = match &*self.backend {
+        let valid = validate(push, received_at_unix_nano)?;
+        Ok(self.store(valid).await?.into())
+    }
+
+    /// [`Store::insert_push`] for a push the caller owns (the push
+    /// service's): its decoded fingerprint goes to the next roll-up pass,
+    /// which then need not decode the stored bytes again.
+    pub async fn insert_owned_push(
+        &self,
+        mut push: PushRequest,
+        received_at_unix_nano: u64,
+    ) -> Result<Inserted, StoreError> {
+        let valid = validate(&push, received_at_unix_nano)?;
+        let encoded_len = valid.fingerprint.len();
+        let stored = self.store(valid).await?;
+        if let (Stored::New(id), Some(fingerprint)) = (stored, push.fingerprint.take()) {
+            self.handoff.put(id, fingerprint, encoded_len);
+        }
+        Ok(stored.into())
+    }
+
+    async fn store(&self, push: ValidPush) -> Result<Stored, StoreError> {
+        let stored = match &*self.backend {
             Backend::Sqlite { writer, .. } => writer.insert(push).await,
             Backend::Postgres(pg) => pg.insert(push).await,
         }?;
-        if inserted == Inserted::New {
+        if let Stored::New(_) = stored {
             self.pushed.notify_one();
         }
-        Ok(inserted)
+        Ok(stored)
     }
 
     /// Completes when a push is stored by this process (one may have been
@@ -359,10 +402,12 @@ impl Store {
         let pass = match &*self.backend {
             Backend::Sqlite { writer, readers } => {
                 let readers = Arc::clone(readers);
+                let handoff = Arc::clone(&self.handoff);
                 let pass = run_blocking(move || {
                     readers.read(|tx| {
                         let pending = sqlite::pending(tx, ROLLUP_BATCH)?;
-                        rollup::roll_up(pending, |key| sqlite::rollup_row(tx, key))
+                        let decoded = handoff.take(pending.iter().map(|push| push.id));
+                        rollup::roll_up(pending, decoded, |key| sqlite::rollup_row(tx, key))
                     })
                 })
                 .await?;
@@ -373,7 +418,7 @@ impl Store {
                 writer.commit_rollup(pass).await?;
                 return Ok(outcome);
             }
-            Backend::Postgres(pg) => pg.roll_up(ROLLUP_BATCH).await?,
+            Backend::Postgres(pg) => pg.roll_up(ROLLUP_BATCH, &self.handoff).await?,
         };
         Ok(pass)
     }

@@ -26,9 +26,10 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
 use super::buckets::{Level, RangePlan};
+use super::handoff::Handoff;
 use super::rollup::{PassInProgress, PendingPush, RollupKey, RollupRow};
 use super::{
-    EnvironmentTotals, Inserted, RetentionCutoffs, Retired, RollupOutcome, StoreError, ValidPush,
+    EnvironmentTotals, RetentionCutoffs, Retired, RollupOutcome, StoreError, Stored, ValidPush,
     redact_url,
 };
 
@@ -222,7 +223,7 @@ impl PostgresStore {
     }
 
     /// Stores one push (key and pending row in one statement).
-    pub(super) async fn insert(&self, push: ValidPush) -> Result<Inserted, StoreError> {
+    pub(super) async fn insert(&self, push: ValidPush) -> Result<Stored, StoreError> {
         let client = self.client().await?;
         let statement = client
             .prepare_cached(
@@ -235,7 +236,8 @@ impl PostgresStore {
                  )
                  INSERT INTO otel_parity_pending_pushes (environment, receiver_instance,
                      window_start_unix_nano, window_end_unix_nano, fingerprint)
-                 SELECT $1, $2, $3, $6, $7 FROM new_key",
+                 SELECT $1, $2, $3, $6, $7 FROM new_key
+                 RETURNING id",
             )
             .await
             .map_err(pg)?;
@@ -248,17 +250,20 @@ impl PostgresStore {
             &push.window_end,
             &push.fingerprint,
         ];
-        let inserted = client.execute(&statement, &params).await.map_err(pg)?;
-        Ok(if inserted == 1 {
-            Inserted::New
-        } else {
-            Inserted::Duplicate
+        let inserted = client.query_opt(&statement, &params).await.map_err(pg)?;
+        Ok(match inserted {
+            Some(row) => Stored::New(row.get(0)),
+            None => Stored::Duplicate,
         })
     }
 
     /// One roll-up pass over up to `limit` pending pushes no other replica
     /// is rolling up.
-    pub(super) async fn roll_up(&self, limit: usize) -> Result<RollupOutcome, StoreError> {
+    pub(super) async fn roll_up(
+        &self,
+        limit: usize,
+        handoff: &Handoff,
+    ) -> Result<RollupOutcome, StoreError> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
         let rows = transaction
@@ -285,7 +290,8 @@ impl PostgresStore {
         if pending.is_empty() {
             return Ok(RollupOutcome::default());
         }
-        let pass = PassInProgress::start(pending);
+        let decoded = handoff.take(pending.iter().map(|push| push.id));
+        let pass = PassInProgress::start(pending, decoded);
         let mut current = BTreeMap::new();
         for key in pass.keys() {
             let params: [&(dyn ToSql + Sync); 3] = [

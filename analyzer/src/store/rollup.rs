@@ -2,7 +2,8 @@
 //! The functions here are the same for every backend: a roll-up pass turns
 //! pending pushes into updated rollup rows, and a range read merges rows.
 //!
-//! A pass decodes each push once, merges the pushes of one minute with live
+//! A pass takes each push decoded (as the push service handed it over) or
+//! decodes it once, merges the pushes of one minute with live
 //! sketches ([`Accumulator`]), then adds that minute's delta to its minute
 //! row and to its hour row: each row is decoded and encoded once per pass,
 //! however many pushes it absorbs.
@@ -90,13 +91,15 @@ pub struct CorruptRollup {
     pub reason: String,
 }
 
-/// Merges `pending` into the rollup rows they belong to; `existing` reads a
-/// row's current contents (the pass adds to them).
+/// Merges `pending` into the rollup rows they belong to; `decoded` holds
+/// some of them already decoded, by id (the others are decoded here);
+/// `existing` reads a row's current contents (the pass adds to them).
 pub fn roll_up<E: From<CorruptRollup>>(
     pending: Vec<PendingPush>,
+    decoded: BTreeMap<i64, EnvironmentFingerprint>,
     mut existing: impl FnMut(&RollupKey) -> Result<Option<RollupRow>, E>,
 ) -> Result<RollupPass, E> {
-    let pass = PassInProgress::start(pending);
+    let pass = PassInProgress::start(pending, decoded);
     let mut current = BTreeMap::new();
     for key in pass.keys() {
         if let Some(row) = existing(&key)? {
@@ -116,15 +119,22 @@ pub struct PassInProgress {
 }
 
 impl PassInProgress {
-    /// Decodes `pending` (each push once) and merges them per minute.
-    pub fn start(pending: Vec<PendingPush>) -> PassInProgress {
+    /// Merges `pending` per minute, each decoded once unless `decoded`
+    /// already holds it (by id).
+    pub fn start(
+        pending: Vec<PendingPush>,
+        mut decoded: BTreeMap<i64, EnvironmentFingerprint>,
+    ) -> PassInProgress {
         let mut pass = PassInProgress {
             minutes: BTreeMap::new(),
             consumed: Vec::new(),
             unreadable: Vec::new(),
         };
         for push in pending {
-            let fingerprint = match EnvironmentFingerprint::decode(push.fingerprint.as_slice()) {
+            let fingerprint = match decoded.remove(&push.id).map_or_else(
+                || EnvironmentFingerprint::decode(push.fingerprint.as_slice()),
+                Ok,
+            ) {
                 Ok(fingerprint) => fingerprint,
                 Err(error) => {
                     pass.unreadable

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::buckets::{Level, RangePlan};
 use super::rollup::{PendingPush, RollupKey, RollupPass, RollupRow};
-use super::{EnvironmentTotals, Inserted, RetentionCutoffs, Retired, StoreError, ValidPush};
+use super::{EnvironmentTotals, RetentionCutoffs, Retired, StoreError, Stored, ValidPush};
 
 /// Schema migrations, applied in order. Step `i` brings the database to
 /// version `i + 1`, recorded in `PRAGMA user_version`. Never edit a released
@@ -250,7 +250,7 @@ impl From<rusqlite::Error> for StoreError {
 pub(super) fn insert_batch(
     connection: &mut Connection,
     pushes: &[ValidPush],
-) -> Result<Vec<Inserted>, StoreError> {
+) -> Result<Vec<Stored>, StoreError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(pushes.len());
     {
@@ -273,7 +273,7 @@ pub(super) fn insert_batch(
                 push.sequence,
                 push.received_at,
             ])? == 1;
-            if new {
+            results.push(if new {
                 pending.execute(params![
                     push.environment,
                     push.receiver_instance,
@@ -281,11 +281,9 @@ pub(super) fn insert_batch(
                     push.window_end,
                     push.fingerprint,
                 ])?;
-            }
-            results.push(if new {
-                Inserted::New
+                Stored::New(transaction.last_insert_rowid())
             } else {
-                Inserted::Duplicate
+                Stored::Duplicate
             });
         }
     }

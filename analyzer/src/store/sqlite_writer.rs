@@ -9,13 +9,13 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::rollup::RollupPass;
-use super::{Inserted, RetentionCutoffs, Retired, StoreError, ValidPush, sqlite};
+use super::{RetentionCutoffs, Retired, StoreError, Stored, ValidPush, sqlite};
 
 /// Pushes committed in one transaction, at most.
 const MAX_GROUP: usize = 512;
 
 enum Command {
-    Insert(ValidPush, oneshot::Sender<Result<Inserted, StoreError>>),
+    Insert(ValidPush, oneshot::Sender<Result<Stored, StoreError>>),
     CommitRollup(RollupPass, oneshot::Sender<Result<(), StoreError>>),
     Retain(
         RetentionCutoffs,
@@ -54,7 +54,7 @@ impl SqliteWriter {
     }
 
     /// Stores one push; answered after its transaction committed.
-    pub(super) async fn insert(&self, push: ValidPush) -> Result<Inserted, StoreError> {
+    pub(super) async fn insert(&self, push: ValidPush) -> Result<Stored, StoreError> {
         self.ask(|reply| Command::Insert(push, reply)).await
     }
 
@@ -91,7 +91,7 @@ impl SqliteWriter {
 }
 
 fn run(mut connection: Connection, queue: mpsc::Receiver<Command>) {
-    let mut inserts: Vec<(ValidPush, oneshot::Sender<Result<Inserted, StoreError>>)> = Vec::new();
+    let mut inserts: Vec<(ValidPush, oneshot::Sender<Result<Stored, StoreError>>)> = Vec::new();
     let mut others = Vec::new();
     // The last write's failure, until a write succeeds: readiness reports it.
     let mut failing: Option<StoreError> = None;

@@ -31,6 +31,7 @@ both_backends!(
     environments_list_receivers_pushes_and_time_range_sorted_by_name,
     time_range_reads_the_minutes_that_overlap_it,
     reads_are_the_same_before_and_after_roll_up,
+    pushes_handed_over_decoded_roll_up_as_pushes_read_back,
     long_ranges_read_whole_hours_and_agree_with_minutes,
     retention_deletes_expired_minutes_hours_and_keys,
     acknowledged_pushes_survive_reopening_the_store,
@@ -241,6 +242,47 @@ async fn reads_are_the_same_before_and_after_roll_up(kind: Kind) {
             .unwrap();
         assert_eq!(after, expected, "{since}..{until}");
     }
+}
+
+/// The push service hands each push's decoded fingerprint to the roll-up
+/// (no second decode); what it rolls up is what decoding the stored bytes
+/// gives, so two stores fed the same pushes either way read the same.
+async fn pushes_handed_over_decoded_roll_up_as_pushes_read_back(kind: Kind) {
+    let owned = TestStore::new(kind, "handoff-owned", keep_everything()).await;
+    let borrowed = TestStore::new(kind, "handoff-borrowed", keep_everything()).await;
+    let mut pushes = Vec::new();
+    for window in 0..12 {
+        for (receiver, spans) in [("otelcol-a", 5), ("otelcol-b", 9)] {
+            pushes.push(push("production", receiver, window, window, spans + window));
+        }
+    }
+    insert_all(&borrowed.store, &pushes).await;
+    for request in &pushes {
+        let inserted = owned
+            .store
+            .insert_owned_push(request.clone(), received(request))
+            .await
+            .unwrap();
+        assert_eq!(inserted, Inserted::New);
+    }
+    // A retry of an owned push is still a duplicate and hands nothing over.
+    let retry = pushes[3].clone();
+    let at = received(&retry);
+    assert_eq!(
+        owned.store.insert_owned_push(retry, at).await.unwrap(),
+        Inserted::Duplicate
+    );
+    let (a, b) = (
+        owned.store.roll_up_all().await.unwrap(),
+        borrowed.store.roll_up_all().await.unwrap(),
+    );
+    assert_eq!((a.rolled_up, a.unreadable, a.rows), (24, 0, 2 + 1));
+    assert_eq!((b.rolled_up, b.unreadable, b.rows), (24, 0, 2 + 1));
+    let merged = everything(&owned.store, "production").await;
+    assert_eq!(merged, everything(&borrowed.store, "production").await);
+    let expected_spans: u64 = (0..12).map(|w| 5 + w + 9 + w).sum();
+    assert_eq!(checkout_counts(&merged).0, expected_spans);
+    assert_eq!((merged.pushes, merged.receivers), (24, 2));
 }
 
 async fn long_ranges_read_whole_hours_and_agree_with_minutes(kind: Kind) {
