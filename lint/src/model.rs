@@ -137,18 +137,6 @@ fn dominant(counts: &BTreeMap<String, u64>) -> Option<&str> {
         .map(|(name, _)| name.as_str())
 }
 
-/// The lower-case name of a span kind as the proto encodes it.
-pub fn span_kind_name(kind: i32) -> &'static str {
-    match pb::SpanKind::try_from(kind) {
-        Ok(pb::SpanKind::Internal) => "internal",
-        Ok(pb::SpanKind::Server) => "server",
-        Ok(pb::SpanKind::Client) => "client",
-        Ok(pb::SpanKind::Producer) => "producer",
-        Ok(pb::SpanKind::Consumer) => "consumer",
-        Ok(pb::SpanKind::Unspecified) | Err(_) => "unspecified",
-    }
-}
-
 impl Telemetry {
     /// Merges every service of every environment of `snapshots`.
     pub fn from_snapshots<'a>(snapshots: impl IntoIterator<Item = &'a pb::Snapshot>) -> Self {
@@ -186,7 +174,7 @@ impl ServiceTelemetry {
         for operation in &service.span_operations {
             let key = SpanOperationKey {
                 name: operation.name.clone(),
-                kind: span_kind_name(operation.kind).to_owned(),
+                kind: otel_parity_model::span_kind::name(operation.kind).to_owned(),
             };
             telemetry
                 .span_operations

@@ -9,3 +9,4 @@ pub mod merge;
 pub mod semconv;
 pub mod sketch;
 pub mod snapshot;
+pub mod span_kind;

@@ -40,16 +40,23 @@ pub fn write(path: &Path, snapshot: &pb::Snapshot) -> Result<(), SnapshotError> 
     let mut json =
         serde_json::to_vec_pretty(snapshot).map_err(|e| error(std::io::Error::other(e)))?;
     json.push(b'\n');
+    write_atomically(path, &json).map_err(error)
+}
+
+/// Writes `bytes` to `path` through a temporary sibling file, synced, and a
+/// rename: readers see the old file or the new one, never a part. Every
+/// file otel-parity writes (snapshots, lint baselines) goes through here.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temp).map_err(error)?;
-    file.write_all(&json).map_err(error)?;
-    file.sync_all().map_err(error)?;
+    let mut file = std::fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
     drop(file);
-    std::fs::rename(&temp, path).map_err(error)
+    std::fs::rename(&temp, path)
 }
 
 /// Reads a snapshot file.

@@ -62,6 +62,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
+use otel_parity_model::span_kind;
 use otel_parity_proto::v1 as pb;
 
 use crate::accepted::{AcceptedDifference, apply_accepted};
@@ -237,21 +238,9 @@ fn dominant(counts: &BTreeMap<String, u64>) -> Option<&str> {
     best.map(|(key, _)| key)
 }
 
-/// Span kind as people write it: "server", "client", ….
-fn kind_name(kind: i32) -> &'static str {
-    match pb::SpanKind::try_from(kind) {
-        Ok(pb::SpanKind::Internal) => "internal",
-        Ok(pb::SpanKind::Server) => "server",
-        Ok(pb::SpanKind::Client) => "client",
-        Ok(pb::SpanKind::Producer) => "producer",
-        Ok(pb::SpanKind::Consumer) => "consumer",
-        Ok(pb::SpanKind::Unspecified) | Err(_) => "unspecified",
-    }
-}
-
 /// An operation as a subject: `name (kind)`.
 fn operation_subject(name: &str, kind: i32) -> String {
-    format!("{name} ({})", kind_name(kind))
+    format!("{name} ({})", span_kind::name(kind))
 }
 
 /// Whether spans of this kind receive context from another process.

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use otel_parity_proto::v1 as pb;
 
 use super::scale::{self, unless_scale};
-use super::{Pair, is_entry_kind, kind_name, operation_subject, present_absent, span_count};
+use otel_parity_model::span_kind;
+
+use super::{Pair, is_entry_kind, operation_subject, present_absent, span_count};
 use crate::report::{Dimension, ParityFinding, Severity};
 
 /// A SERVER or CONSUMER operation is an entry point: an endpoint or a queue
@@ -61,8 +63,15 @@ pub(super) fn compare(pair: &Pair, out: &mut Vec<ParityFinding>) {
                 Dimension::SpanOperations,
                 KIND_DIFFERS,
                 name,
-                (kind_name(kind).to_owned(), kind_name(cand_kind).to_owned()),
-                pair.both("span kind", kind_name(kind), kind_name(cand_kind)),
+                (
+                    span_kind::name(kind).to_owned(),
+                    span_kind::name(cand_kind).to_owned(),
+                ),
+                pair.both(
+                    "span kind",
+                    span_kind::name(kind),
+                    span_kind::name(cand_kind),
+                ),
             ));
             continue;
         }

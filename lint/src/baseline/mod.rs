@@ -26,7 +26,6 @@ pub mod drift;
 pub mod rename;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -184,16 +183,8 @@ impl Baseline {
             path: path.to_owned(),
             source,
         };
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-        let mut file = std::fs::File::create(&temp).map_err(error)?;
-        file.write_all(self.to_yaml().as_bytes()).map_err(error)?;
-        file.sync_all().map_err(error)?;
-        drop(file);
-        std::fs::rename(&temp, path).map_err(error)
+        otel_parity_model::snapshot::write_atomically(path, self.to_yaml().as_bytes())
+            .map_err(error)
     }
 
     /// Reads and validates a baseline file.
