@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use datasketches::hll::{HllSketch, HllType, HllUnion};
-use hdrhistogram::serialization::Deserializer;
 use otel_parity_proto::v1 as pb;
 
-use crate::sketch::{MAX_LG_K, duration_proto};
+use crate::sketch::{MAX_LG_K, decode_duration, duration_proto};
 
 /// Adds `from` into `into`: the fingerprint of both windows or replicas.
 pub fn merge_environment(into: &mut pb::EnvironmentFingerprint, from: &pb::EnvironmentFingerprint) {
@@ -262,11 +261,7 @@ fn merge_cardinality(a: &mut pb::Cardinality, b: &pb::Cardinality) {
 
 /// Adds two HDR duration histograms and recomputes their percentiles.
 fn merge_duration(a: &mut pb::DurationHistogram, b: &pb::DurationHistogram) {
-    let parse = |bytes: &[u8]| {
-        Deserializer::new()
-            .deserialize::<u64, _>(&mut &bytes[..])
-            .ok()
-    };
+    let parse = |bytes: &[u8]| decode_duration(bytes).ok();
     let merged = match (parse(&a.hdr), parse(&b.hdr)) {
         (Some(mut left), Some(right)) => {
             left.auto(true);
