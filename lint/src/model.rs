@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use otel_parity_proto::v1 as pb;
 
-use otel_parity_model::merge::merge_service;
 pub use otel_parity_model::merge::same_bounds;
+use otel_parity_model::merge::{compare_bounds, merge_service};
 
 /// The telemetry of all inputs, per service key (`namespace/name`, or `name`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -116,16 +116,6 @@ impl MetricTelemetry {
             data_points: shape.data_points,
         }
     }
-}
-
-fn compare_bounds(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
-    for (x, y) in a.iter().zip(b) {
-        let order = x.total_cmp(y);
-        if order.is_ne() {
-            return order;
-        }
-    }
-    a.len().cmp(&b.len())
 }
 
 fn dominant(counts: &BTreeMap<String, u64>) -> Option<&str> {

@@ -13,11 +13,10 @@ use std::collections::HashMap;
 
 use datasketches::hll::{HllSketch, HllType, HllUnion};
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
 use otel_parity_proto::v1 as pb;
 
 use crate::merge::merge_environment;
-use crate::sketch::{MAX_LG_K, duration_proto};
+use crate::sketch::{MAX_LG_K, decode_duration, duration_proto};
 
 /// A sketch inside a fingerprint that cannot be read, named by where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,7 +162,7 @@ pub fn check_sketches(fingerprint: &pb::EnvironmentFingerprint) -> Result<(), Sk
     walk_sketches(fingerprint, &mut |at, sketch| {
         let decoded = match sketch {
             SketchRef::Hll(bytes) => decode_hll(bytes).map(drop),
-            SketchRef::Hdr(bytes) => decode_hdr(bytes).map(drop),
+            SketchRef::Hdr(bytes) => decode_duration(bytes).map(drop),
         };
         decoded.map_err(|reason| at.error(reason))
     })
@@ -209,13 +208,6 @@ pub(crate) fn decode_hll(bytes: &[u8]) -> Result<HllSketch, String> {
         ));
     }
     Ok(sketch)
-}
-
-/// Decodes a V2-serialized HDR histogram.
-pub(crate) fn decode_hdr(bytes: &[u8]) -> Result<Histogram<u64>, String> {
-    Deserializer::new()
-        .deserialize::<u64, _>(&mut &bytes[..])
-        .map_err(|e| format!("HDR histogram does not decode: {e:?}"))
 }
 
 /// A sketch taken out of a fingerprint, decoded, with where it belongs.
@@ -271,7 +263,7 @@ fn take_sketches(
             ) => Place::Duration {
                 operation: operation.to_owned(),
                 kind,
-                histogram: decode_hdr(bytes).map_err(|r| at.error(r))?,
+                histogram: decode_duration(bytes).map_err(|r| at.error(r))?,
             },
             _ => unreachable!("walk_sketches pairs HDR with durations, HLL with the rest"),
         };

@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use datasketches::hll::{HllSketch, HllType, HllUnion};
-use hdrhistogram::serialization::Deserializer;
 use otel_parity_proto::v1 as pb;
 
-use crate::sketch::{MAX_LG_K, duration_proto};
+use crate::sketch::{MAX_LG_K, decode_duration, duration_proto};
 
 /// Adds `from` into `into`: the fingerprint of both windows or replicas.
 pub fn merge_environment(into: &mut pb::EnvironmentFingerprint, from: &pb::EnvironmentFingerprint) {
@@ -121,11 +120,8 @@ fn merge_metric(a: &mut pb::MetricShape, b: &pb::MetricShape) {
             None => a.bucket_layouts.push(layout.clone()),
         }
     }
-    a.bucket_layouts.sort_by(|x, y| {
-        x.bounds
-            .partial_cmp(&y.bounds)
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    a.bucket_layouts
+        .sort_by(|x, y| compare_bounds(&x.bounds, &y.bounds));
     merge_map(&mut a.attribute_keys, &b.attribute_keys, |x, y| {
         x.count += y.count;
         merge_option(&mut x.values, &y.values, merge_cardinality);
@@ -135,12 +131,24 @@ fn merge_metric(a: &mut pb::MetricShape, b: &pb::MetricShape) {
     a.exports += b.exports;
 }
 
-/// Whether two explicit-bucket layouts have the same bounds.
+/// Whether two explicit-bucket layouts have the same bounds. NaN bounds are the same
+/// whatever their payload: snapshot files (proto3 JSON) keep only "NaN".
 pub fn same_bounds(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
-            .all(|(x, y)| x.to_bits() == y.to_bits() || x == y)
+            .all(|(x, y)| x.to_bits() == y.to_bits() || x == y || (x.is_nan() && y.is_nan()))
+}
+
+/// The order bucket layouts are listed in: bound by bound, then the shorter first. A total
+/// order (`f64::total_cmp`): with NaN bounds, which OTLP requests can carry, an order that
+/// calls them equal to everything makes `sort_by` panic.
+pub fn compare_bounds(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.total_cmp(y))
+        .find(|order| order.is_ne())
+        .unwrap_or_else(|| a.len().cmp(&b.len()))
 }
 
 fn merge_operations(into: &mut Vec<pb::SpanOperation>, from: &[pb::SpanOperation]) {
@@ -257,11 +265,7 @@ fn merge_cardinality(a: &mut pb::Cardinality, b: &pb::Cardinality) {
 
 /// Adds two HDR duration histograms and recomputes their percentiles.
 fn merge_duration(a: &mut pb::DurationHistogram, b: &pb::DurationHistogram) {
-    let parse = |bytes: &[u8]| {
-        Deserializer::new()
-            .deserialize::<u64, _>(&mut &bytes[..])
-            .ok()
-    };
+    let parse = |bytes: &[u8]| decode_duration(bytes).ok();
     let merged = match (parse(&a.hdr), parse(&b.hdr)) {
         (Some(mut left), Some(right)) => {
             left.auto(true);
@@ -299,6 +303,49 @@ mod tests {
             h.record(*m).unwrap();
         }
         duration_proto(&h)
+    }
+
+    #[test]
+    fn many_bucket_layouts_with_nan_bounds_merge_sorted_without_panicking() {
+        // 30 layouts, every third starting with NaN: sorted with NaN "equal" to every bound,
+        // as merges did, the standard library's sort panics.
+        let layout = |bounds: Vec<f64>| pb::BucketLayout {
+            bounds,
+            data_points: 1,
+        };
+        let mut a = pb::MetricShape {
+            bucket_layouts: (0..30)
+                .map(|i| match i % 3 {
+                    0 => layout(vec![f64::NAN, f64::from(i)]),
+                    _ => layout(vec![f64::from(30 - i)]),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let b = pb::MetricShape {
+            bucket_layouts: vec![
+                layout(vec![1.0]),
+                layout(vec![f64::from_bits(0x7ff8_0000_dead_beef), 27.0]),
+            ],
+            ..Default::default()
+        };
+        merge_metric(&mut a, &b);
+
+        let firsts: Vec<f64> = a.bucket_layouts[..20].iter().map(|l| l.bounds[0]).collect();
+        let expected: Vec<f64> = (1..30).filter(|v| v % 3 != 0).map(f64::from).collect();
+        assert_eq!(firsts, expected);
+        assert_eq!(a.bucket_layouts[0].data_points, 2);
+        let nan_seconds: Vec<f64> = a.bucket_layouts[20..]
+            .iter()
+            .inspect(|l| assert!(l.bounds[0].is_nan()))
+            .map(|l| l.bounds[1])
+            .collect();
+        assert_eq!(
+            nan_seconds,
+            [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 27.0]
+        );
+        // The NaN with another payload is the same layout, not a 31st.
+        assert_eq!(a.bucket_layouts[29].data_points, 2);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use datasketches::hll::{HllSketch, HllType};
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer, V2Serializer};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use otel_parity_proto::v1 as pb;
 
 /// Precision (log2 of registers) for series cardinality: ~0.8% standard error.
@@ -59,7 +59,16 @@ impl DistinctCount {
     }
 }
 
-/// Span durations in microseconds, 2 significant digits.
+/// Significant digits of span-duration histograms: 1% error.
+pub const DURATION_SIGNIFICANT_DIGITS: u8 = 2;
+
+/// HdrHistogram's V2 encoding as `duration_proto` writes it (uncompressed): its cookie, and
+/// the bytes before the counts (cookie, counts length, normalizing offset, significant
+/// digits, lowest and highest trackable value, integer-to-double ratio).
+const HDR_V2_COOKIE: u32 = 0x1c84_9313;
+const HDR_V2_HEADER_BYTES: usize = 40;
+
+/// Span durations in microseconds, `DURATION_SIGNIFICANT_DIGITS` significant digits.
 #[derive(Debug, Clone)]
 pub struct DurationHistogram {
     histogram: Histogram<u64>,
@@ -67,7 +76,7 @@ pub struct DurationHistogram {
 
 impl Default for DurationHistogram {
     fn default() -> Self {
-        match Histogram::new(2) {
+        match Histogram::new(DURATION_SIGNIFICANT_DIGITS) {
             Ok(histogram) => DurationHistogram { histogram },
             Err(_) => unreachable!("2 significant digits is a valid HDR precision"),
         }
@@ -109,9 +118,100 @@ pub fn duration_proto(histogram: &Histogram<u64>) -> pb::DurationHistogram {
     }
 }
 
+/// Decodes a duration histogram as `duration_proto` encodes it. The header is checked first:
+/// the decoder allocates what a header claims (up to 4 GiB of counts, a counts array for 5
+/// significant digits) before reading a byte of it, so a few bytes in a push or a snapshot
+/// could otherwise take all the analyzer's memory.
+pub fn decode_duration(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    let word = |at: usize| -> Option<u32> {
+        let word = bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(u32::from_be_bytes(word))
+    };
+    let (Some(cookie), Some(counts_claimed), Some(digits)) = (word(0), word(4), word(12)) else {
+        return Err(format!(
+            "HDR histogram of {} bytes is shorter than its header",
+            bytes.len()
+        ));
+    };
+    if cookie != HDR_V2_COOKIE {
+        return Err(format!(
+            "HDR histogram cookie {cookie:#010x} is not the uncompressed V2 encoding receivers write"
+        ));
+    }
+    let counts = bytes.len().saturating_sub(HDR_V2_HEADER_BYTES);
+    if counts_claimed as usize > counts {
+        return Err(format!(
+            "HDR histogram claims {counts_claimed} bytes of counts but holds {counts}"
+        ));
+    }
+    if digits > u32::from(DURATION_SIGNIFICANT_DIGITS) {
+        return Err(format!(
+            "HDR precision of {digits} significant digits is above the \
+             {DURATION_SIGNIFICANT_DIGITS} receivers write"
+        ));
+    }
+    Deserializer::new()
+        .deserialize::<u64, _>(&mut &bytes[..])
+        .map_err(|e| format!("HDR histogram does not decode: {e:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encoded_durations() -> Vec<u8> {
+        let mut h = DurationHistogram::default();
+        for ms in [3, 12, 12, 250] {
+            h.record_nanos(ms * 1_000_000);
+        }
+        h.to_proto().hdr
+    }
+
+    #[test]
+    fn durations_decode_as_they_were_encoded() {
+        let histogram = decode_duration(&encoded_durations()).unwrap();
+        assert_eq!(histogram.len(), 4);
+        assert_eq!(histogram.count_at(12_000), 2);
+    }
+
+    #[test]
+    fn hdr_header_claiming_4_gib_of_counts_is_refused_before_allocating() {
+        // Found by fuzzing (`push`): the header's counts length, 0xfe00_0003 here as in the
+        // crashing push, made the decoder allocate 4 GiB while checking a push.
+        let mut hdr = encoded_durations();
+        hdr[4..8].copy_from_slice(&0xfe00_0003u32.to_be_bytes());
+        let error = decode_duration(&hdr).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "HDR histogram claims 4261412867 bytes of counts but holds {}",
+                hdr.len() - 40
+            )
+        );
+    }
+
+    #[test]
+    fn hdr_headers_receivers_never_write_are_refused() {
+        let mut five_digits = encoded_durations();
+        five_digits[12..16].copy_from_slice(&5u32.to_be_bytes());
+        assert!(
+            decode_duration(&five_digits)
+                .unwrap_err()
+                .contains("5 significant digits")
+        );
+        let mut compressed = encoded_durations();
+        compressed[0..4].copy_from_slice(&0x1c84_9314u32.to_be_bytes());
+        assert!(
+            decode_duration(&compressed)
+                .unwrap_err()
+                .contains("0x1c849314")
+        );
+        assert!(
+            decode_duration(&encoded_durations()[..10])
+                .unwrap_err()
+                .contains("shorter than its header")
+        );
+    }
 
     #[test]
     fn sketches_built_apart_union_to_the_count_of_all_values() {

@@ -3,6 +3,8 @@
 //! `parity/v1/*.proto`. Serde impls follow the proto3 JSON mapping, which is
 //! the snapshot file format.
 
+mod json_double;
+
 /// `parity.v1`: fingerprint messages and the push service.
 #[allow(clippy::all, missing_docs)]
 pub mod v1 {
@@ -20,6 +22,43 @@ mod tests {
         let snapshot: v1::Snapshot = serde_json::from_str(json).expect("reads");
         assert_eq!(snapshot.receiver_instance, "rx-1");
         assert!(snapshot.environments.contains_key("prod"));
+    }
+
+    #[test]
+    fn non_finite_doubles_are_written_as_proto3_json_strings_and_read_back() {
+        // A histogram bound of NaN (with a payload, as fuzzing found in
+        // `ingest_metrics`) used to be written as `null`, and the snapshot
+        // holding it could not be read.
+        let layout = v1::BucketLayout {
+            bounds: vec![
+                0.005,
+                f64::from_bits(0xffff_0a08_126e_6f69),
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                10.0,
+            ],
+            data_points: 1,
+        };
+        let json = serde_json::to_string(&layout).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"bounds":[0.005,"NaN","Infinity","-Infinity",10.0],"dataPoints":"1"}"#
+        );
+        let read: v1::BucketLayout = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(read.bounds.len(), 5);
+        assert!(read.bounds[1].is_nan());
+        assert_eq!(read.bounds[2..], [f64::INFINITY, f64::NEG_INFINITY, 10.0]);
+
+        let durations = v1::DurationHistogram {
+            p50_us: f64::NAN,
+            p99_us: f64::INFINITY,
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&durations).expect("serializes");
+        assert_eq!(json, r#"{"p50Us":"NaN","p99Us":"Infinity"}"#);
+        let read: v1::DurationHistogram = serde_json::from_str(&json).expect("reads back");
+        assert!(read.p50_us.is_nan());
+        assert_eq!(read.p99_us, f64::INFINITY);
     }
 
     #[test]

@@ -167,16 +167,21 @@ fn items(service: &pb::ServiceFingerprint, signal: &str) -> Estimate {
     }
 }
 
+/// The smallest sampling probability a threshold can express: OpenTelemetry's
+/// thresholds have 56 bits, so 2^-56.
+const MIN_PROBABILITY: f64 = 1.0 / (1u64 << 56) as f64;
+
 /// Σ spans / probability over thresholds, plus spans without a threshold
 /// counted as one each (which leaves the estimate unadjusted).
 pub(super) fn adjusted_spans(sampling: &pb::Sampling) -> Estimate {
     let mut value = 0.0;
     let mut adjusted = sampling.spans_without_threshold == 0;
     for t in &sampling.thresholds {
-        if t.probability > 0.0 && t.probability <= 1.0 {
+        if (MIN_PROBABILITY..=1.0).contains(&t.probability) {
             value += t.spans as f64 / t.probability;
         } else {
-            // A probability of 0 cannot sample anything: a corrupt entry.
+            // No threshold gives this probability (0, a tiny one that would make
+            // the estimate infinite, NaN): a corrupt entry.
             value += t.spans as f64;
             adjusted = false;
         }
@@ -184,5 +189,40 @@ pub(super) fn adjusted_spans(sampling: &pb::Sampling) -> Estimate {
     Estimate {
         value: value + sampling.spans_without_threshold as f64,
         adjusted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_no_threshold_gives_count_spans_unadjusted_not_infinitely() {
+        // Found by fuzzing (`push`): a pushed probability of 1e-320 made the spans per 1k
+        // requests infinite, which the JSON report wrote as null.
+        let threshold = |probability: f64, spans: u64| pb::ThresholdCount {
+            threshold: "c".into(),
+            probability,
+            spans,
+        };
+        let sampling = pb::Sampling {
+            thresholds: vec![
+                threshold(0.25, 4),
+                threshold(1e-320, 3),
+                threshold(f64::NAN, 2),
+            ],
+            ..Default::default()
+        };
+        let estimate = adjusted_spans(&sampling);
+        assert_eq!(estimate.value, 16.0 + 3.0 + 2.0);
+        assert!(!estimate.adjusted);
+
+        let smallest = pb::Sampling {
+            thresholds: vec![threshold(MIN_PROBABILITY, 1)],
+            ..Default::default()
+        };
+        let estimate = adjusted_spans(&smallest);
+        assert_eq!(estimate.value, (1u64 << 56) as f64);
+        assert!(estimate.adjusted);
     }
 }

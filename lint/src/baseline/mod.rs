@@ -130,7 +130,12 @@ impl MetricBaseline {
             unit: metric.main_unit().unwrap_or_default().to_owned(),
             temporality: metric.main_temporality().map(str::to_owned),
             labels: metric.attribute_keys.keys().cloned().collect(),
-            buckets: metric.main_bucket_layout().map(<[f64]>::to_vec),
+            // A layout that is not one (the service's bounds do not increase) is no promise,
+            // and a baseline holding it would not read back.
+            buckets: metric
+                .main_bucket_layout()
+                .filter(|bounds| is_bucket_layout(bounds))
+                .map(<[f64]>::to_vec),
             kind,
         }
     }
@@ -239,7 +244,7 @@ impl Baseline {
                     ));
                 }
                 if let Some(buckets) = &metric.buckets
-                    && buckets.windows(2).any(|pair| pair[0] >= pair[1])
+                    && !is_bucket_layout(buckets)
                 {
                     return Err(format!("{at}.buckets: boundaries must increase"));
                 }
@@ -256,6 +261,12 @@ impl Baseline {
         }
         Ok(())
     }
+}
+
+/// Whether `bounds` are explicit bucket boundaries a histogram can have: strictly increasing,
+/// so none is NaN.
+fn is_bucket_layout(bounds: &[f64]) -> bool {
+    !bounds.iter().any(|b| b.is_nan()) && bounds.windows(2).all(|pair| pair[0] < pair[1])
 }
 
 #[cfg(test)]
@@ -335,6 +346,23 @@ services:
     }
 
     #[test]
+    fn a_baseline_written_from_buckets_that_do_not_increase_reads_back_without_them() {
+        // Found by fuzzing (`lint`): a capture whose histogram bounds went 2.5 then 2.0 made
+        // `--write-baseline` write a baseline that the next `--baseline` run refused.
+        for bounds in [[0.5, 2.5, 2.0], [0.5, f64::NAN, 2.0]] {
+            let capture = telemetry(vec![service("shop/payment").metric(
+                "http.server.request.duration",
+                histogram("s", &bounds).attr("http.route", 2.0),
+            )]);
+            let written = Baseline::from_telemetry(&capture);
+            let read = Baseline::parse(&written.to_yaml(), "b.yaml").expect("reads back");
+            let metric = &read.services["shop/payment"].metrics["http.server.request.duration"];
+            assert_eq!(metric.kind, "histogram");
+            assert_eq!(metric.buckets, None);
+        }
+    }
+
+    #[test]
     fn bad_baselines_are_rejected_naming_the_key() {
         let cases = [
             ("", "the file is empty"),
@@ -353,6 +381,10 @@ services:
             ),
             (
                 "version: 1\nservices:\n  s:\n    metrics:\n      m: {type: histogram, buckets: [2, 1]}\n",
+                "boundaries must increase",
+            ),
+            (
+                "version: 1\nservices:\n  s:\n    metrics:\n      m: {type: histogram, buckets: [1, .nan, 3]}\n",
                 "boundaries must increase",
             ),
             ("version: 1\nservices: [\n", "invalid baseline b.yaml"),

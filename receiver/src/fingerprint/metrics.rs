@@ -15,6 +15,7 @@ use super::{IngestOutcome, children};
 use crate::limits::Limits;
 use crate::otlp::schema::field;
 use crate::wire::{self, Value};
+use otel_parity_model::merge::compare_bounds;
 use otel_parity_model::sketch::{DistinctCount, SERIES_LG_K, VALUES_LG_K};
 
 /// Histograms that count one data point per server request, in the order
@@ -157,11 +158,7 @@ impl MetricState {
                 data_points: *points,
             })
             .collect();
-        bucket_layouts.sort_by(|a, b| {
-            a.bounds
-                .partial_cmp(&b.bounds)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        bucket_layouts.sort_by(|a, b| compare_bounds(&a.bounds, &b.bounds));
         pb::MetricShape {
             types: named(&TYPE_NAMES, &self.types),
             units: self.units.to_map(),

@@ -172,3 +172,35 @@ fn exports_count_metric_messages_not_points_and_schema_urls_are_kept() {
         [("https://opentelemetry.io/schemas/1.26.0".to_owned(), 3)].into()
     );
 }
+
+#[test]
+fn snapshot_with_non_finite_histogram_bounds_reads_back() {
+    // Found by fuzzing (`ingest_metrics`): a histogram whose explicit bounds held a NaN made
+    // the snapshot file unreadable, because JSON numbers cannot say NaN and the bound was
+    // written as `null`. The engine keeps bounds as sent; the file must keep them too.
+    let nan_with_payload = f64::from_bits(0xffff_0a08_126e_6f69);
+    let mut point = duration_histogram(3, 100, "/checkout");
+    point.explicit_bounds = vec![0.005, 0.25, nan_with_payload, f64::INFINITY, 10.0];
+    point.bucket_counts = vec![3, 0, 0, 0, 0, 0];
+    let request = metrics("checkout", vec![request_duration(vec![point])]);
+    let engine = engine();
+    engine
+        .ingest(Signal::Metrics, &request, request.len())
+        .unwrap();
+
+    let directory = std::env::temp_dir().join(format!("parity-nan-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join("snapshot.json");
+    otel_parity_model::snapshot::write(&path, &engine.snapshot()).unwrap();
+    let read = otel_parity_model::snapshot::read(&path);
+    std::fs::remove_dir_all(&directory).unwrap();
+
+    let snapshot = read.expect("the snapshot the receiver wrote reads back");
+    let shape =
+        &service(&snapshot, "staging", "shop/checkout").metrics["http.server.request.duration"];
+    let bounds = &shape.bucket_layouts[0].bounds;
+    assert_eq!(bounds.len(), 5);
+    assert_eq!(bounds[..2], [0.005, 0.25]);
+    assert!(bounds[2].is_nan());
+    assert_eq!(bounds[3..], [f64::INFINITY, 10.0]);
+}
