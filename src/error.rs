@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use otel_parity_analyzer::evaluate::CompareError;
 use otel_parity_compare::AcceptedError;
+use otel_parity_model::check::SketchError;
 use otel_parity_model::snapshot::SnapshotError;
 
 use crate::lint::LintError;
@@ -68,6 +69,14 @@ pub enum CliError {
     /// `report --snapshot`: an environment no snapshot holds.
     #[error("no snapshot holds environment {0:?}")]
     MissingEnvironment(String),
+    /// `report --snapshot`: snapshots of an environment cannot be merged.
+    #[error("cannot merge the snapshots of environment {environment:?}: {source}")]
+    SnapshotMerge {
+        /// The environment.
+        environment: String,
+        /// The sketch that does not decode.
+        source: SketchError,
+    },
     /// A report that could not be rendered as JSON.
     #[error(transparent)]
     Render(serde_json::Error),

@@ -100,7 +100,12 @@ fn from_snapshots(args: &ReportArgs) -> Result<Report, CliError> {
                 continue;
             };
             match slot {
-                Some(merged) => merge_environment(merged, fingerprint),
+                Some(merged) => merge_environment(merged, fingerprint).map_err(|source| {
+                    CliError::SnapshotMerge {
+                        environment: name.clone(),
+                        source,
+                    }
+                })?,
                 None => *slot = Some(fingerprint.clone()),
             }
         }

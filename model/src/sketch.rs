@@ -3,7 +3,7 @@
 
 use datasketches::hll::{HllSketch, HllType};
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Serializer, V2Serializer};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use otel_parity_proto::v1 as pb;
 
 /// Precision (log2 of registers) for series cardinality: ~0.8% standard error.
@@ -13,6 +13,9 @@ pub const VALUES_LG_K: u8 = 12;
 /// The largest precision any receiver writes, and so the precision a merged
 /// sketch keeps: unions never lose accuracy the inputs had.
 pub const MAX_LG_K: u8 = SERIES_LG_K;
+/// Significant digits of every duration histogram (1% resolution). Sketches
+/// with another precision are not a receiver's.
+pub const DURATION_SIGNIFICANT_DIGITS: u8 = 2;
 
 /// A distinct-count sketch over 64-bit hashes. Apache DataSketches HLL with
 /// its default seed, so sketches from different receivers union correctly.
@@ -59,7 +62,7 @@ impl DistinctCount {
     }
 }
 
-/// Span durations in microseconds, 2 significant digits.
+/// Span durations in microseconds, [`DURATION_SIGNIFICANT_DIGITS`] significant digits.
 #[derive(Debug, Clone)]
 pub struct DurationHistogram {
     histogram: Histogram<u64>,
@@ -67,7 +70,7 @@ pub struct DurationHistogram {
 
 impl Default for DurationHistogram {
     fn default() -> Self {
-        match Histogram::new(2) {
+        match Histogram::new(DURATION_SIGNIFICANT_DIGITS) {
             Ok(histogram) => DurationHistogram { histogram },
             Err(_) => unreachable!("2 significant digits is a valid HDR precision"),
         }
@@ -107,6 +110,67 @@ pub fn duration_proto(histogram: &Histogram<u64>) -> pb::DurationHistogram {
         p99_us: percentile(0.99),
         hdr,
     }
+}
+
+/// Bytes of a V2 HDR header: cookie, payload length, normalizing offset,
+/// significant digits, lowest and highest trackable value, ratio.
+const HDR_V2_HEADER: usize = 40;
+/// The cookie of the uncompressed V2 encoding (8-byte words), the one
+/// [`duration_proto`] writes.
+const HDR_V2_COOKIE: u32 = 0x1c84_9313;
+
+/// Decodes a serialized HLL sketch, refusing precisions no receiver writes.
+pub(crate) fn decode_hll(bytes: &[u8]) -> Result<HllSketch, String> {
+    let sketch =
+        HllSketch::deserialize(bytes).map_err(|e| format!("HLL sketch does not decode: {e}"))?;
+    if sketch.lg_config_k() > MAX_LG_K {
+        return Err(format!(
+            "HLL precision {} is above the largest a receiver writes ({MAX_LG_K})",
+            sketch.lg_config_k()
+        ));
+    }
+    Ok(sketch)
+}
+
+/// Decodes a V2-serialized HDR duration histogram, refusing other encodings
+/// and precisions. The header is checked first because the decoder sizes its
+/// buffers from the header's claims (payload length, value range) before it
+/// reads any payload: a 40-byte sketch could otherwise ask for gigabytes.
+pub(crate) fn decode_hdr(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_be_bytes)
+    };
+    if bytes.len() < HDR_V2_HEADER {
+        return Err(format!(
+            "HDR histogram is {} bytes, shorter than its {HDR_V2_HEADER}-byte header",
+            bytes.len()
+        ));
+    }
+    if word(0) != HDR_V2_COOKIE {
+        return Err(format!(
+            "HDR histogram is not in the V2 encoding receivers write (cookie {:#010x})",
+            word(0)
+        ));
+    }
+    let payload = word(4) as usize;
+    if payload > bytes.len() - HDR_V2_HEADER {
+        return Err(format!(
+            "HDR histogram claims a {payload}-byte payload, {} bytes follow its header",
+            bytes.len() - HDR_V2_HEADER
+        ));
+    }
+    if word(12) != u32::from(DURATION_SIGNIFICANT_DIGITS) {
+        return Err(format!(
+            "HDR precision of {} significant digits, receivers write {DURATION_SIGNIFICANT_DIGITS}",
+            word(12)
+        ));
+    }
+    Deserializer::new()
+        .deserialize::<u64, _>(&mut &bytes[..])
+        .map_err(|e| format!("HDR histogram does not decode: {e:?}"))
 }
 
 #[cfg(test)]

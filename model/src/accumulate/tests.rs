@@ -6,6 +6,7 @@ use otel_parity_proto::v1 as pb;
 use proptest::prelude::*;
 
 use super::*;
+use crate::check::check_sketches;
 use crate::sketch::{SERIES_LG_K, VALUES_LG_K};
 
 /// splitmix64: a tiny deterministic generator, so a failing seed replays.
@@ -235,7 +236,7 @@ proptest! {
         // Pairwise merging (the old way) agrees too.
         let mut pairwise = pushes[0][0].clone();
         for push in pushes.iter().flatten().skip(1) {
-            merge_environment(&mut pairwise, push);
+            merge_environment(&mut pairwise, push).unwrap();
         }
         assert_same(&every_push, &pairwise, "accumulated vs pairwise");
     }
