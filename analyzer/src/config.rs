@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use otel_parity_model::limits::FingerprintLimits;
 use otel_parity_runtime::config::ConfigFile;
 use otel_parity_runtime::serve::ConnectionLimits;
 use otel_parity_runtime::tls::TlsServerSettings;
@@ -34,6 +35,9 @@ pub struct AnalyzerConfig {
     pub rollups: RollupConfig,
     /// Largest push accepted, in MiB.
     pub max_push_size_mib: usize,
+    /// Caps every push's fingerprint is checked against (the receiver's
+    /// `limits` keys and defaults that a fingerprint shows).
+    pub limits: FingerprintLimits,
     /// What is compared, how often.
     pub evaluation: EvaluationConfig,
     /// Accepted differences (YAML); unset: none.
@@ -123,6 +127,7 @@ impl Default for AnalyzerConfig {
             retention: Retention::default().rollups,
             rollups: RollupConfig::default(),
             max_push_size_mib: 64,
+            limits: FingerprintLimits::default(),
             evaluation: EvaluationConfig::default(),
             accepted_differences: None,
             ingestion_band: (0.5, 2.0),
@@ -286,6 +291,23 @@ mod tests {
         );
         let error = parse("auth:\n  push_tokens: /tokens/push\n").unwrap_err();
         assert!(error.contains("push_tokens"), "{error}");
+    }
+
+    #[test]
+    fn limits_default_to_the_receivers_and_take_its_keys() {
+        let config = parse("limits:\n  max_services: 50\n  max_units: 2\n").unwrap();
+        assert_eq!(config.limits.max_services, 50);
+        assert_eq!(config.limits.max_units, 2);
+        assert_eq!(config.limits.max_metrics, 2_000);
+        assert_eq!(
+            AnalyzerConfig::default().limits,
+            FingerprintLimits::default()
+        );
+        let error = parse("limits:\n  max_servics: 3\n").unwrap_err();
+        assert!(error.contains("max_servics"), "{error}");
+        // Receiver-only caps bound its memory, not what a push holds.
+        let error = parse("limits:\n  span_cache_size: 3\n").unwrap_err();
+        assert!(error.contains("span_cache_size"), "{error}");
     }
 
     #[test]

@@ -48,7 +48,11 @@ impl Analyzer {
                 source,
             })?;
         }
-        let store = Arc::new(Store::open(&location, config.store_retention()).await?);
+        let store = Arc::new(
+            Store::open(&location, config.store_retention())
+                .await?
+                .with_limits(config.limits),
+        );
         let accepted = match &config.accepted_differences {
             Some(path) => load_accepted(path)?,
             None => Vec::new(),
