@@ -135,6 +135,10 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// All-in-one config as for `serve` (e.g. `analyzer: {evaluation: {coverage_objective: 0.95}}`);
+    /// the demo's flags and ports override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Stop after printing the report.
     #[arg(long)]
     pub exit: bool,

@@ -125,6 +125,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
 
 fn demo(args: DemoArgs) -> Result<(), CliError> {
     let options = demo::DemoOptions {
+        config: args.config,
         otlp_grpc: args.otlp_grpc,
         otlp_http: args.otlp_http,
         listen: args.listen,

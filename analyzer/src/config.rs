@@ -115,6 +115,9 @@ pub struct EvaluationConfig {
     /// The time range each comparison covers, ending now.
     #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub since: Duration,
+    /// The telemetry parity coverage objective (the SLO's target ratio),
+    /// exported for the recording rules and shown by the UI.
+    pub coverage_objective: f64,
 }
 
 impl Default for AnalyzerConfig {
@@ -145,6 +148,7 @@ impl Default for EvaluationConfig {
             candidates: Vec::new(),
             interval: Duration::from_secs(15),
             since: Duration::from_secs(3600),
+            coverage_objective: 0.9,
         }
     }
 }
@@ -188,6 +192,13 @@ impl ConfigFile for AnalyzerConfig {
         }
         if self.evaluation.interval.is_zero() || self.evaluation.since.is_zero() {
             return Err("evaluation.interval and evaluation.since must be longer than 0s".into());
+        }
+        let objective = self.evaluation.coverage_objective;
+        if !(objective > 0.0 && objective < 1.0) {
+            return Err(format!(
+                "evaluation.coverage_objective must be a ratio above 0 and below 1 (e.g. 0.9; \
+                 1 would leave no error budget), got {objective}"
+            ));
         }
         if self.max_push_size_mib == 0 {
             return Err("max_push_size_mib must be at least 1".into());
@@ -308,6 +319,20 @@ mod tests {
         // Receiver-only caps bound its memory, not what a push holds.
         let error = parse("limits:\n  span_cache_size: 3\n").unwrap_err();
         assert!(error.contains("span_cache_size"), "{error}");
+    }
+
+    #[test]
+    fn the_coverage_objective_defaults_to_ninety_percent_and_must_leave_a_budget() {
+        assert_eq!(AnalyzerConfig::default().evaluation.coverage_objective, 0.9);
+        let config = parse("evaluation:\n  coverage_objective: 0.95\n").unwrap();
+        assert_eq!(config.evaluation.coverage_objective, 0.95);
+        for bad in ["1", "1.5", "0", "-0.2"] {
+            let error = parse(&format!("evaluation:\n  coverage_objective: {bad}\n")).unwrap_err();
+            assert!(
+                error.contains("evaluation.coverage_objective"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]
