@@ -319,6 +319,15 @@ mod tests {
         // Receiver-only caps bound its memory, not what a push holds.
         let error = parse("limits:\n  span_cache_size: 3\n").unwrap_err();
         assert!(error.contains("span_cache_size"), "{error}");
+        // Wrong types: a word for a count, a negative count, a list for the section.
+        for (bad, names) in [
+            ("limits:\n  max_services: many\n", "limits.max_services"),
+            ("limits:\n  max_edges: -1\n", "limits.max_edges"),
+            ("limits: [1, 2]\n", "limits"),
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert!(error.contains(names), "{bad}: {error}");
+        }
     }
 
     #[test]
