@@ -335,7 +335,7 @@ mod tests {
         assert_eq!(AnalyzerConfig::default().evaluation.coverage_objective, 0.9);
         let config = parse("evaluation:\n  coverage_objective: 0.95\n").unwrap();
         assert_eq!(config.evaluation.coverage_objective, 0.95);
-        for bad in ["1", "1.5", "0", "-0.2"] {
+        for bad in ["1", "1.5", "0", "-0.2", ".nan", "ninety", "[0.9]"] {
             let error = parse(&format!("evaluation:\n  coverage_objective: {bad}\n")).unwrap_err();
             assert!(
                 error.contains("evaluation.coverage_objective"),
