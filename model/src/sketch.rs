@@ -173,6 +173,20 @@ pub(crate) fn decode_hdr(bytes: &[u8]) -> Result<Histogram<u64>, String> {
         .map_err(|e| format!("HDR histogram does not decode: {e:?}"))
 }
 
+/// A serialized HLL sketch of `values` at precision `lg_k`, as a receiver
+/// writes one (the unit tests' sketches).
+#[cfg(test)]
+pub(crate) fn hll_of(lg_k: u8, values: impl IntoIterator<Item = u64>) -> pb::Cardinality {
+    let mut sketch = HllSketch::new(lg_k, HllType::Hll4).unwrap();
+    for v in values {
+        sketch.update(v);
+    }
+    pb::Cardinality {
+        estimate: sketch.estimate().round(),
+        hll: sketch.serialize(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,26 +2,16 @@
 //! OpenTelemetry demo as one receiver saw it over one window: the untouched
 //! service passes, each broken field is named with both numbers.
 
-use datasketches::hll::{HllSketch, HllType};
 use hdrhistogram::Histogram;
 use otel_parity_proto::v1 as pb;
 
 use super::*;
 use crate::limits::MAX_SAMPLING_THRESHOLDS;
-use crate::sketch::{DURATION_SIGNIFICANT_DIGITS, SERIES_LG_K, VALUES_LG_K, duration_proto};
+use crate::sketch::{
+    DURATION_SIGNIFICANT_DIGITS, SERIES_LG_K, VALUES_LG_K, duration_proto, hll_of as hll,
+};
 
 const CHECKOUT: &str = "shop/checkout";
-
-fn hll(lg_k: u8, values: std::ops::Range<u64>) -> pb::Cardinality {
-    let mut sketch = HllSketch::new(lg_k, HllType::Hll4).unwrap();
-    for v in values {
-        sketch.update(v);
-    }
-    pb::Cardinality {
-        estimate: sketch.estimate().round(),
-        hll: sketch.serialize(),
-    }
-}
 
 fn durations(count: u64) -> pb::DurationHistogram {
     let mut histogram = Histogram::<u64>::new(DURATION_SIGNIFICANT_DIGITS).unwrap();

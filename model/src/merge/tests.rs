@@ -3,17 +3,10 @@
 use hdrhistogram::Histogram;
 
 use super::*;
-use crate::sketch::DURATION_SIGNIFICANT_DIGITS;
+use crate::sketch::{DURATION_SIGNIFICANT_DIGITS, hll_of};
 
 fn cardinality(values: std::ops::Range<u64>) -> pb::Cardinality {
-    let mut sketch = HllSketch::new(MAX_LG_K, HllType::Hll4).unwrap();
-    for v in values {
-        sketch.update(v);
-    }
-    pb::Cardinality {
-        estimate: sketch.estimate().round(),
-        hll: sketch.serialize(),
-    }
+    hll_of(MAX_LG_K, values)
 }
 
 fn duration(micros: &[u64]) -> pb::DurationHistogram {
