@@ -5,13 +5,14 @@
 //! measures each; the last lines print the ratio from one interleaved run.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use otel_parity_receiver::{EngineConfig, Fingerprinter, Signal};
 use otel_parity_testkit::shop::{Load, Shop};
+use otel_parity_testkit::timing::interleaved;
 use prost::Message;
 
 /// The requests: 512 spans of about 440 bytes with 10 attributes, 500 points with 5 attributes.
@@ -77,28 +78,6 @@ fn metrics(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-/// Times `a` and `b` alternately over the same inputs for about `budget`,
-/// returning mean nanoseconds per call of each.
-fn interleaved(budget: Duration, mut a: impl FnMut(usize), mut b: impl FnMut(usize)) -> (f64, f64) {
-    let (mut time_a, mut time_b, mut rounds) = (Duration::ZERO, Duration::ZERO, 0u32);
-    let start = Instant::now();
-    while start.elapsed() < budget {
-        for i in 0..64 {
-            let t = Instant::now();
-            a(i);
-            time_a += t.elapsed();
-            let t = Instant::now();
-            b(i);
-            time_b += t.elapsed();
-        }
-        rounds += 64;
-    }
-    (
-        time_a.as_nanos() as f64 / f64::from(rounds),
-        time_b.as_nanos() as f64 / f64::from(rounds),
-    )
 }
 
 fn print_ratios() {

@@ -1,21 +1,22 @@
 //! Merging a fleet's pushes: the accumulator (sketches kept live, serialized
 //! once) against pairwise merging (every sketch deserialized and serialized
 //! again at each push), over the same 100 realistic pushes (two copies of
-//! the shop, ~15 KB each). Also what a push costs the analyzer before it is
-//! stored: decoding it, and checking its sketches; and the roll-up's merge
-//! of pushes the push service handed over already decoded.
+//! the shop, ~15 KB each); and the roll-up's merge of pushes the push
+//! service handed over already decoded. (What decoding and checking a push
+//! costs: `benches/push_check.rs`.)
 //!
 //! The last lines print the ratio from one interleaved run.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use otel_parity_model::accumulate::{Accumulator, check_sketches};
+use otel_parity_model::accumulate::Accumulator;
 use otel_parity_model::merge::merge_environment;
 use otel_parity_proto::v1 as pb;
 use otel_parity_testkit::fleet;
 use otel_parity_testkit::shop::Shop;
+use otel_parity_testkit::timing::interleaved;
 use prost::Message;
 
 const PUSHES: u64 = 100;
@@ -56,12 +57,12 @@ fn accumulate_decoded(
     accumulator.finish()
 }
 
-fn pairwise(pushes: &[Vec<u8>]) -> pb::EnvironmentFingerprint {
+fn pairwise(pushes: &[Vec<u8>]) -> Option<pb::EnvironmentFingerprint> {
     let mut merged = decode(&pushes[0]);
     for bytes in &pushes[1..] {
-        merge_environment(&mut merged, &decode(bytes));
+        merge_environment(&mut merged, &decode(bytes)).ok()?;
     }
-    merged
+    Some(merged)
 }
 
 fn merging(c: &mut Criterion) {
@@ -82,44 +83,39 @@ fn merging(c: &mut Criterion) {
         )
     });
     group.bench_function("pairwise", |b| b.iter(|| black_box(pairwise(&pushes))));
-    group.bench_function("decode_only", |b| {
-        b.iter(|| {
-            for bytes in &pushes {
-                black_box(decode(bytes));
-            }
-        })
-    });
-    group.bench_function("decode_and_check_sketches", |b| {
-        b.iter(|| {
-            for bytes in &pushes {
-                black_box(check_sketches(&decode(bytes)).is_ok());
-            }
-        })
-    });
     group.finish();
 }
 
 fn print_ratio() {
     let pushes = pushes();
-    let (mut accumulator, mut pair) = (Duration::ZERO, Duration::ZERO);
-    let mut rounds = 0u32;
-    let budget = Instant::now();
-    while budget.elapsed() < Duration::from_secs(4) {
-        let started = Instant::now();
-        black_box(accumulate(&pushes));
-        accumulator += started.elapsed();
-        let started = Instant::now();
-        black_box(pairwise(&pushes));
-        pair += started.elapsed();
-        rounds += 1;
-    }
-    let per_push = |total: Duration| total.as_secs_f64() * 1e6 / f64::from(rounds) / PUSHES as f64;
+    let decoded: Vec<_> = pushes.iter().map(|bytes| decode(bytes)).collect();
+    let (accumulator, pair) = interleaved(
+        Duration::from_secs(4),
+        |_| {
+            black_box(accumulate(&pushes));
+        },
+        |_| {
+            black_box(pairwise(&pushes));
+        },
+    );
+    let (handed, _) = interleaved(
+        Duration::from_secs(2),
+        |_| {
+            black_box(accumulate_decoded(decoded.clone()));
+        },
+        |_| {
+            black_box(decoded.clone());
+        },
+    );
+    let per_push = |nanos: f64| nanos / 1e3 / PUSHES as f64;
     println!(
-        "merging {PUSHES} pushes of {} bytes: accumulator {:.1} µs per push, pairwise {:.1} µs per push → accumulator is {:.2}x faster",
+        "merging {PUSHES} pushes of {} bytes: accumulator {:.1} µs per push, pairwise {:.1} µs \
+         per push → accumulator is {:.2}x faster; handed over decoded (clone included) {:.1} µs",
         pushes[0].len(),
         per_push(accumulator),
         per_push(pair),
-        pair.as_secs_f64() / accumulator.as_secs_f64()
+        pair / accumulator,
+        per_push(handed)
     );
 }
 

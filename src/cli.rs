@@ -25,7 +25,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// All-in-one for one machine: OTLP receiver (environment from the resource) and analyzer.
     Serve(ServeArgs),
-    /// Compare a candidate environment against a baseline and print the report.
+    /// Compare a candidate environment against a baseline and print the report; with a parity
+    /// gate, exit 1 when it fails (0 passes, 2 no report).
     Report(ReportArgs),
     /// Start `serve`, drive built-in prod and staging traffic, print the parity report, keep serving.
     Demo(DemoArgs),
@@ -131,10 +132,21 @@ pub struct ReportArgs {
     /// text (for people), json (the full report) or markdown.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "markdown"])]
     pub format: String,
+    /// Parity gate: exit 1 when telemetry parity coverage is below this ratio (e.g. 0.9).
+    #[arg(long, value_name = "RATIO", value_parser = crate::gate::parse_ratio)]
+    pub fail_under_coverage: Option<f64>,
+    /// Parity gate: exit 1 when an open finding is at or above this severity
+    /// (critical, high, medium, low, info); accepted findings do not count.
+    #[arg(long, value_name = "SEVERITY", value_parser = crate::gate::parse_severity)]
+    pub fail_on: Option<otel_parity_compare::report::Severity>,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// All-in-one config as for `serve` (e.g. `analyzer: {evaluation: {coverage_objective: 0.95}}`);
+    /// the demo's flags and ports override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Stop after printing the report.
     #[arg(long)]
     pub exit: bool,

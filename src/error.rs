@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use otel_parity_analyzer::evaluate::CompareError;
 use otel_parity_compare::AcceptedError;
+use otel_parity_model::check::SketchError;
 use otel_parity_model::snapshot::SnapshotError;
 
 use crate::lint::LintError;
@@ -68,6 +69,18 @@ pub enum CliError {
     /// `report --snapshot`: an environment no snapshot holds.
     #[error("no snapshot holds environment {0:?}")]
     MissingEnvironment(String),
+    /// `report --snapshot`: snapshots of an environment cannot be merged.
+    #[error("cannot merge the snapshots of environment {environment:?}: {source}")]
+    SnapshotMerge {
+        /// The environment.
+        environment: String,
+        /// The sketch that does not decode.
+        source: SketchError,
+    },
+    /// `report` produced no report, whatever the reason inside (exit 2, so
+    /// that a pipeline tells a failed parity gate, exit 1, from no verdict).
+    #[error(transparent)]
+    Report(Box<CliError>),
     /// A report that could not be rendered as JSON.
     #[error(transparent)]
     Render(serde_json::Error),
@@ -80,11 +93,12 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The process exit code: 2 when `lint` cannot give a verdict (bad usage
-    /// or unreadable input, as clap's usage errors), 1 for every other failure.
+    /// The process exit code: 2 when `lint` or `report` cannot give a
+    /// verdict (bad usage or unreadable input, as clap's usage errors; 1 is
+    /// their failed verdict), 1 for every other failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Lint(_) => ExitCode::from(2),
+            CliError::Lint(_) | CliError::Report(_) => ExitCode::from(2),
             _ => ExitCode::FAILURE,
         }
     }

@@ -128,7 +128,7 @@ fn lint(args: &LintArgs) -> Result<bool, LintError> {
         None => None,
     };
     let snapshots = read_inputs(&args.inputs)?;
-    let telemetry = Telemetry::from_snapshots(&snapshots);
+    let telemetry = Telemetry::from_snapshots(&snapshots)?;
     let findings = lint::lint(&telemetry, &config, baseline.as_ref());
     let mut services: Vec<String> = telemetry.services.keys().cloned().collect();
     if let Some(baseline) = &baseline {

@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod error;
+mod gate;
 mod lint;
 mod report;
 mod security;
@@ -39,7 +40,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args).map_err(CliError::from),
         Command::Analyze(args) => finished(analyze(args)),
         Command::Serve(args) => finished(serve(args)),
-        Command::Report(args) => finished(report::run(args)),
+        Command::Report(args) => report::run(args).map_err(|e| CliError::Report(Box::new(e))),
         Command::Demo(args) => finished(demo(args)),
     };
     match result {
@@ -125,6 +126,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
 
 fn demo(args: DemoArgs) -> Result<(), CliError> {
     let options = demo::DemoOptions {
+        config: args.config,
         otlp_grpc: args.otlp_grpc,
         otlp_http: args.otlp_http,
         listen: args.listen,

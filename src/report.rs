@@ -1,7 +1,8 @@
 //! `otel-parity report`: a candidate environment against a baseline, from a
-//! running analyzer or from snapshot files.
+//! running analyzer or from snapshot files, and the parity gate on it.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use otel_parity_compare::Date;
 use otel_parity_compare::Report;
@@ -13,9 +14,11 @@ use otel_parity_proto::v1 as pb;
 
 use crate::CliError;
 use crate::cli::ReportArgs;
+use crate::gate::Gate;
 
-/// Prints the report in the asked format.
-pub fn run(args: ReportArgs) -> Result<(), CliError> {
+/// Prints the report in the asked format, then judges the parity gate, if
+/// any, on stderr: exit 1 when it fails.
+pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
     let report = match &args.analyzer {
         Some(url) => fetch(url, &args)?,
         None => from_snapshots(&args)?,
@@ -26,7 +29,26 @@ pub fn run(args: ReportArgs) -> Result<(), CliError> {
         _ => report.render_text(std::io::stdout().is_terminal()),
     };
     println!("{rendered}");
-    Ok(())
+    let gate = Gate {
+        min_coverage: args.fail_under_coverage,
+        fail_on: args.fail_on,
+    };
+    if !gate.is_set() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verdict = gate.judge(&report);
+    let pair = format!("{} against {}", report.candidate, report.baseline);
+    for line in &verdict.passed {
+        eprintln!("otel-parity: parity gate ({pair}) passed: {line}");
+    }
+    for line in &verdict.failed {
+        eprintln!("otel-parity: parity gate ({pair}) failed: {line}");
+    }
+    Ok(if verdict.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Asks a running analyzer for the JSON report.
@@ -100,7 +122,12 @@ fn from_snapshots(args: &ReportArgs) -> Result<Report, CliError> {
                 continue;
             };
             match slot {
-                Some(merged) => merge_environment(merged, fingerprint),
+                Some(merged) => merge_environment(merged, fingerprint).map_err(|source| {
+                    CliError::SnapshotMerge {
+                        environment: name.clone(),
+                        source,
+                    }
+                })?,
                 None => *slot = Some(fingerprint.clone()),
             }
         }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use otel_parity_analyzer::config::AnalyzerConfig;
 use otel_parity_analyzer::server::Analyzer;
+use otel_parity_model::limits::FingerprintLimits;
 use otel_parity_receiver::EnvironmentSource;
 use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_receiver::server::Receiver;
@@ -88,8 +89,23 @@ pub struct AllInOne {
 /// Binds the analyzer, then a receiver pushing to it on loopback.
 pub async fn bind_all_in_one(
     mut receiver: ReceiverConfig,
-    analyzer: AnalyzerConfig,
+    mut analyzer: AnalyzerConfig,
 ) -> Result<AllInOne, CliError> {
+    // The built-in receiver's pushes must pass the analyzer's checks
+    // whatever caps the receiver section raised.
+    let caps = &receiver.limits;
+    analyzer.limits = analyzer.limits.at_least(&FingerprintLimits {
+        max_services: caps.max_services,
+        max_metrics: caps.max_metrics,
+        max_span_operations: caps.max_span_operations,
+        max_attribute_keys: caps.max_attribute_keys,
+        max_event_names: caps.max_event_names,
+        max_allowed_values: caps.max_allowed_values,
+        max_bucket_layouts: caps.max_bucket_layouts,
+        max_units: caps.max_units,
+        max_scopes: caps.max_scopes,
+        max_edges: caps.max_edges,
+    });
     let analyzer = Analyzer::bind(analyzer).await?;
     let (_, push) = analyzer.local_addrs();
     let port = push

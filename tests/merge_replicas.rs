@@ -72,7 +72,7 @@ fn three_merged_replicas_equal_one_receiver_given_all_traffic() {
     let mut merged = pb::EnvironmentFingerprint::default();
     for replica in &replicas {
         let env = replica.snapshot().environments.remove("prod").unwrap();
-        merge_environment(&mut merged, &env);
+        merge_environment(&mut merged, &env).expect("replicas merge");
     }
 
     // Cardinality: within sketch error of the single receiver's estimate.

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use otel_parity_model::limits::FingerprintLimits;
 use otel_parity_runtime::config::ConfigFile;
 use otel_parity_runtime::serve::ConnectionLimits;
 use otel_parity_runtime::tls::TlsServerSettings;
@@ -34,6 +35,9 @@ pub struct AnalyzerConfig {
     pub rollups: RollupConfig,
     /// Largest push accepted, in MiB.
     pub max_push_size_mib: usize,
+    /// Caps every push's fingerprint is checked against (the receiver's
+    /// `limits` keys and defaults that a fingerprint shows).
+    pub limits: FingerprintLimits,
     /// What is compared, how often.
     pub evaluation: EvaluationConfig,
     /// Accepted differences (YAML); unset: none.
@@ -111,6 +115,9 @@ pub struct EvaluationConfig {
     /// The time range each comparison covers, ending now.
     #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub since: Duration,
+    /// The telemetry parity coverage objective (the SLO's target ratio),
+    /// exported for the recording rules and shown by the UI.
+    pub coverage_objective: f64,
 }
 
 impl Default for AnalyzerConfig {
@@ -123,6 +130,7 @@ impl Default for AnalyzerConfig {
             retention: Retention::default().rollups,
             rollups: RollupConfig::default(),
             max_push_size_mib: 64,
+            limits: FingerprintLimits::default(),
             evaluation: EvaluationConfig::default(),
             accepted_differences: None,
             ingestion_band: (0.5, 2.0),
@@ -140,6 +148,7 @@ impl Default for EvaluationConfig {
             candidates: Vec::new(),
             interval: Duration::from_secs(15),
             since: Duration::from_secs(3600),
+            coverage_objective: 0.9,
         }
     }
 }
@@ -183,6 +192,13 @@ impl ConfigFile for AnalyzerConfig {
         }
         if self.evaluation.interval.is_zero() || self.evaluation.since.is_zero() {
             return Err("evaluation.interval and evaluation.since must be longer than 0s".into());
+        }
+        let objective = self.evaluation.coverage_objective;
+        if !(objective > 0.0 && objective < 1.0) {
+            return Err(format!(
+                "evaluation.coverage_objective must be a ratio above 0 and below 1 (e.g. 0.9; \
+                 1 would leave no error budget), got {objective}"
+            ));
         }
         if self.max_push_size_mib == 0 {
             return Err("max_push_size_mib must be at least 1".into());
@@ -286,6 +302,46 @@ mod tests {
         );
         let error = parse("auth:\n  push_tokens: /tokens/push\n").unwrap_err();
         assert!(error.contains("push_tokens"), "{error}");
+    }
+
+    #[test]
+    fn limits_default_to_the_receivers_and_take_its_keys() {
+        let config = parse("limits:\n  max_services: 50\n  max_units: 2\n").unwrap();
+        assert_eq!(config.limits.max_services, 50);
+        assert_eq!(config.limits.max_units, 2);
+        assert_eq!(config.limits.max_metrics, 2_000);
+        assert_eq!(
+            AnalyzerConfig::default().limits,
+            FingerprintLimits::default()
+        );
+        let error = parse("limits:\n  max_servics: 3\n").unwrap_err();
+        assert!(error.contains("max_servics"), "{error}");
+        // Receiver-only caps bound its memory, not what a push holds.
+        let error = parse("limits:\n  span_cache_size: 3\n").unwrap_err();
+        assert!(error.contains("span_cache_size"), "{error}");
+        // Wrong types: a word for a count, a negative count, a list for the section.
+        for (bad, names) in [
+            ("limits:\n  max_services: many\n", "limits.max_services"),
+            ("limits:\n  max_edges: -1\n", "limits.max_edges"),
+            ("limits: [1, 2]\n", "limits"),
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert!(error.contains(names), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_coverage_objective_defaults_to_ninety_percent_and_must_leave_a_budget() {
+        assert_eq!(AnalyzerConfig::default().evaluation.coverage_objective, 0.9);
+        let config = parse("evaluation:\n  coverage_objective: 0.95\n").unwrap();
+        assert_eq!(config.evaluation.coverage_objective, 0.95);
+        for bad in ["1", "1.5", "0", "-0.2", ".nan", "ninety", "[0.9]"] {
+            let error = parse(&format!("evaluation:\n  coverage_objective: {bad}\n")).unwrap_err();
+            assert!(
+                error.contains("evaluation.coverage_objective"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::config::AnalyzerConfig;
 use crate::exposition::AnalyzerMetrics;
+use crate::exposition::sampling::EnvironmentSampling;
 use crate::history::History;
 use crate::store::buckets::Level;
 use crate::store::{ChangeMarker, Store, StoreError};
@@ -31,6 +32,9 @@ pub struct Evaluator {
     config: AnalyzerConfig,
     accepted: Vec<AcceptedDifference>,
     latest: RwLock<BTreeMap<(String, String), Report>>,
+    /// The effective sampling rates of the environments the latest round
+    /// compared.
+    latest_sampling: RwLock<Vec<EnvironmentSampling>>,
     history: History,
     /// What the last round read: reused while it still holds.
     last_round: Mutex<Option<RoundInputs>>,
@@ -74,6 +78,7 @@ impl Evaluator {
             config,
             accepted,
             latest: RwLock::new(BTreeMap::new()),
+            latest_sampling: RwLock::new(Vec::new()),
             history: History::new(),
             last_round: Mutex::new(None),
         }
@@ -165,7 +170,9 @@ impl Evaluator {
         };
         if self.last_round.lock().as_ref() == Some(&inputs) {
             let reports = self.latest();
-            self.metrics.record_round(&reports, now as f64 / 1e9);
+            let sampling = self.latest_sampling.read().clone();
+            self.metrics
+                .record_round(&reports, &sampling, now as f64 / 1e9);
             self.history.record(&reports, now);
             return Ok(reports.len());
         }
@@ -179,6 +186,8 @@ impl Evaluator {
         let candidates = self.candidates(&stored);
         let baseline = &self.config.evaluation.baseline;
         let mut reports = Vec::new();
+        let mut sampling = Vec::new();
+        let services_cap = self.config.limits.max_services;
         // The baseline is merged once for all its candidates.
         let baseline_fp = if candidates.is_empty() {
             None
@@ -192,20 +201,35 @@ impl Evaluator {
         if let Some(baseline_fp) = &baseline_fp {
             for candidate in &candidates {
                 match self.fingerprint(candidate, since, now).await {
-                    Ok(candidate_fp) => reports.push(self.compare(
-                        baseline,
-                        baseline_fp,
-                        candidate,
-                        &candidate_fp,
-                        now,
-                    )),
+                    Ok(candidate_fp) => {
+                        reports.push(self.compare(
+                            baseline,
+                            baseline_fp,
+                            candidate,
+                            &candidate_fp,
+                            now,
+                        ));
+                        sampling.push(EnvironmentSampling::of(
+                            candidate,
+                            &candidate_fp,
+                            services_cap,
+                        ));
+                    }
                     Err(CompareError::NoData { .. }) => {}
                     Err(CompareError::Store(error)) => return Err(error),
                 }
             }
         }
-        self.metrics.record_round(&reports, now as f64 / 1e9);
+        if let (Some(baseline_fp), false) = (&baseline_fp, reports.is_empty()) {
+            sampling.insert(
+                0,
+                EnvironmentSampling::of(baseline, baseline_fp, services_cap),
+            );
+        }
+        self.metrics
+            .record_round(&reports, &sampling, now as f64 / 1e9);
         self.history.record(&reports, now);
+        *self.latest_sampling.write() = sampling;
         let count = reports.len();
         *self.latest.write() = reports
             .into_iter()
@@ -228,6 +252,11 @@ impl Evaluator {
     /// Ingestion ratios outside this band are findings.
     pub fn ingestion_band(&self) -> (f64, f64) {
         self.config.ingestion_band
+    }
+
+    /// The telemetry parity coverage objective (the SLO's target).
+    pub fn coverage_objective(&self) -> f64 {
+        self.config.evaluation.coverage_objective
     }
 
     /// Evaluates every interval, and applies retention, until dropped.

@@ -39,6 +39,7 @@ impl Security {
         let guard = |listener: &'static str, sets: Vec<Arc<TokenSet>>| {
             let counted = Arc::clone(metrics);
             (!sets.is_empty()).then(|| {
+                counted.declare_auth_listener(listener);
                 Guard::new(sets).observed(Arc::new(move |outcome| {
                     counted.record_auth(listener, outcome)
                 }))

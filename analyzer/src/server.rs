@@ -48,12 +48,19 @@ impl Analyzer {
                 source,
             })?;
         }
-        let store = Arc::new(Store::open(&location, config.store_retention()).await?);
+        let store = Arc::new(
+            Store::open(&location, config.store_retention())
+                .await?
+                .with_limits(config.limits),
+        );
         let accepted = match &config.accepted_differences {
             Some(path) => load_accepted(path)?,
             None => Vec::new(),
         };
-        let metrics = Arc::new(AnalyzerMetrics::new());
+        let metrics = Arc::new(AnalyzerMetrics::with_services_cap(
+            config.limits.max_services,
+        ));
+        metrics.set_coverage_objective(config.evaluation.coverage_objective);
         metrics.set_pending_pushes(store.pending_pushes().await?);
         metrics.set_stored_pushes(store.environments().await?.iter().map(|e| e.pushes).sum());
         let evaluator = Arc::new(Evaluator::new(

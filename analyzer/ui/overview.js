@@ -7,14 +7,15 @@ import { ApiError, apiPath, getJSON } from "./api.js";
 import { barChart, lineChart, scoreTone } from "./charts.js";
 import { DIMENSIONS, SEVERITIES, acceptedDifferences, countBySeverity, findingsByService, severityBadge, severityCounts, statusSummary } from "./findings.js";
 
-/** The coverage objective the shipped SLO rules default to. */
-const COVERAGE_TARGET = 0.9;
-
-function coverageTone(coverage) {
-  return coverage >= COVERAGE_TARGET ? "good" : coverage >= 0.75 ? "warn" : "bad";
+/**
+ * Good at or above the analyzer's coverage objective (evaluation.coverage_objective),
+ * warn when short of it by no more than its error budget, bad below that.
+ */
+function coverageTone(coverage, objective) {
+  return coverage >= objective ? "good" : coverage >= objective - (1 - objective) ? "warn" : "bad";
 }
 
-export function scoreCards(report) {
+export function scoreCards(report, objective) {
   const { coverage, composite } = report.scores;
   return h(
     "section",
@@ -23,8 +24,13 @@ export function scoreCards(report) {
       "div",
       { class: "card" },
       h("h2", {}, "Telemetry parity coverage"),
-      h("p", { class: "big tone-" + coverageTone(coverage), "data-metric": "coverage", "data-value": String(coverage) }, format.percent(coverage)),
-      h("p", { class: "muted" }, `of ${report.baseline}'s services have all their metric names in ${report.candidate} (target ≥ ${format.percent(COVERAGE_TARGET)})`)
+      h("p", { class: "big tone-" + coverageTone(coverage, objective), "data-metric": "coverage", "data-value": String(coverage) }, format.percent(coverage)),
+      h(
+        "p",
+        { class: "muted" },
+        `of ${report.baseline}'s services have all their metric names in ${report.candidate} `,
+        h("span", { "data-metric": "coverage-objective", "data-value": String(objective) }, `(target ≥ ${format.percent(objective)})`)
+      )
     ),
     h(
       "div",
@@ -56,7 +62,7 @@ function partsChart(report) {
   return barChart("Score parts per dimension (0–100)", items);
 }
 
-function trendChart(history) {
+function trendChart(history, objective) {
   const points = history ? history.points : [];
   if (points.length === 0) {
     return h("figure", { class: "chart" }, h("figcaption", {}, "Trend"), h("p", { class: "notice" }, "No evaluation of this pair yet: the analyzer compares pairs every evaluation interval."));
@@ -67,7 +73,7 @@ function trendChart(history) {
       { name: "Coverage %", tone: "coverage", points: points.map((p) => ({ x: p.unix_ms, y: p.coverage * 100 })) },
       { name: "Composite score", tone: "score", points: points.map((p) => ({ x: p.unix_ms, y: p.composite })) },
     ],
-    { y: COVERAGE_TARGET * 100, label: "coverage target" }
+    { y: objective * 100, label: `coverage target ${format.percent(objective)}` }
   );
   const recent = points.slice(-8).reverse();
   chart.appendChild(
@@ -165,20 +171,22 @@ function servicesTable(report, context) {
 
 export async function renderOverview(main, context) {
   const { baseline, candidate, since } = context;
-  const [report, history] = await Promise.all([
+  const [report, history, settings] = await Promise.all([
     getJSON(apiPath("/api/v1/report", { baseline, candidate, since, format: "json" })),
     getJSON(apiPath("/api/v1/history", { baseline, candidate })).catch((error) => {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
     }),
+    getJSON("/api/v1/settings"),
   ]);
+  const objective = settings.coverage_objective;
   document.title = `${candidate} against ${baseline} · otel-parity`;
   clear(main);
   main.append(
     h("h1", {}, `${candidate} against ${baseline}`),
     h("p", { class: "lede" }, `Telemetry parity of ${candidate} (candidate) against ${baseline} (baseline), ${since ? "over the last " + since : "over the evaluation range"}.`),
-    scoreCards(report),
-    h("div", { class: "chart-row" }, partsChart(report), trendChart(history)),
+    scoreCards(report, objective),
+    h("div", { class: "chart-row" }, partsChart(report), trendChart(history, objective)),
     servicesTable(report, context),
     h("section", { "aria-labelledby": "findings-title" }, h("h2", { id: "findings-title" }, "Findings by service"), findingsByService(report.findings, report, context)),
     h(

@@ -9,7 +9,9 @@
 use libfuzzer_sys::fuzz_target;
 use otel_parity_compare::CompareOptions;
 use otel_parity_fuzz::{compare_and_render, today};
-use otel_parity_model::accumulate::{Accumulator, check_sketches};
+use otel_parity_model::accumulate::Accumulator;
+use otel_parity_model::check::check_fingerprint;
+use otel_parity_model::limits::FingerprintLimits;
 use otel_parity_model::merge::merge_environment;
 use otel_parity_proto::v1 as pb;
 use prost::Message;
@@ -47,7 +49,8 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// The fingerprint of a push the analyzer would take: environment, receiver and window set
-/// and ordered, every sketch decodable.
+/// and ordered, the fingerprint within the default caps with every sketch and count sound
+/// (the analyzer's check at the door).
 fn valid(push: pb::PushRequest) -> Option<pb::EnvironmentFingerprint> {
     if push.environment.is_empty()
         || push.receiver_instance.is_empty()
@@ -56,7 +59,7 @@ fn valid(push: pb::PushRequest) -> Option<pb::EnvironmentFingerprint> {
         return None;
     }
     let fingerprint = push.fingerprint?;
-    check_sketches(&fingerprint).ok()?;
+    check_fingerprint(&fingerprint, &FingerprintLimits::default()).ok()?;
     Some(fingerprint)
 }
 
@@ -71,7 +74,11 @@ struct Merged {
 impl Merged {
     fn add(&mut self, fingerprint: pb::EnvironmentFingerprint) {
         match self.pairwise.as_mut() {
-            Some(merged) => merge_environment(merged, &fingerprint),
+            Some(merged) => {
+                if let Err(error) = merge_environment(merged, &fingerprint) {
+                    panic!("a push that passed the check does not merge pairwise: {error}");
+                }
+            }
             None => self.pairwise = Some(fingerprint.clone()),
         }
         if let Err(error) = self.accumulator.add(fingerprint) {

@@ -5,7 +5,8 @@
 use std::sync::OnceLock;
 
 use otel_parity_compare::{CompareOptions, Date, Report, compare};
-use otel_parity_model::accumulate::check_sketches;
+use otel_parity_model::check::check_fingerprint;
+use otel_parity_model::limits::FingerprintLimits;
 use otel_parity_proto::v1 as pb;
 use otel_parity_receiver::{EngineConfig, EnvironmentSource, Fingerprinter, Limits, Signal};
 use otel_parity_testkit::shop::Shop;
@@ -79,14 +80,15 @@ pub fn ingest_across_windows(signal: Signal, request: &[u8]) {
     check_snapshot(&engine.snapshot());
 }
 
-/// Checks a receiver's snapshot as the analyzer and the snapshot writer will read it: every
-/// sketch decodes (else the analyzer refuses the push), the push encodes and decodes back,
+/// Checks a receiver's snapshot as the analyzer and the snapshot writer will read it: it
+/// passes the analyzer's check at the door under the default caps (sketches, counts), the
+/// push encodes and decodes back,
 /// and the proto3 JSON (the snapshot file) reads back.
 pub fn check_snapshot(snapshot: &pb::Snapshot) {
     for (name, fingerprint) in &snapshot.environments {
-        if let Err(error) = check_sketches(fingerprint) {
+        if let Err(error) = check_fingerprint(fingerprint, &FingerprintLimits::default()) {
             panic!(
-                "environment {name:?}: the receiver wrote a sketch the analyzer refuses: {error}"
+                "environment {name:?}: the receiver wrote a fingerprint the analyzer refuses: {error}"
             );
         }
         let push = pb::PushRequest {

@@ -64,4 +64,8 @@ pub enum Error {
         /// Why it could not be written.
         source: std::io::Error,
     },
+    /// Two inputs hold the same service and a sketch of one of them does not
+    /// decode, so they cannot be merged.
+    #[error("cannot merge the inputs: {0}")]
+    Merge(#[from] otel_parity_model::check::SketchError),
 }

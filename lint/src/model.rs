@@ -128,14 +128,18 @@ fn dominant(counts: &BTreeMap<String, u64>) -> Option<&str> {
 }
 
 impl Telemetry {
-    /// Merges every service of every environment of `snapshots`.
-    pub fn from_snapshots<'a>(snapshots: impl IntoIterator<Item = &'a pb::Snapshot>) -> Self {
+    /// Merges every service of every environment of `snapshots`; a sketch
+    /// that does not decode where two fingerprints of a service merge is an
+    /// error naming it.
+    pub fn from_snapshots<'a>(
+        snapshots: impl IntoIterator<Item = &'a pb::Snapshot>,
+    ) -> Result<Self, crate::Error> {
         let mut merged: BTreeMap<&str, pb::ServiceFingerprint> = BTreeMap::new();
         for snapshot in snapshots {
             for environment in snapshot.environments.values() {
                 for (key, service) in &environment.services {
                     match merged.get_mut(key.as_str()) {
-                        Some(into) => merge_service(into, service),
+                        Some(into) => merge_service(into, service)?,
                         None => {
                             merged.insert(key, service.clone());
                         }
@@ -147,7 +151,7 @@ impl Telemetry {
             .into_iter()
             .map(|(key, service)| (key.to_owned(), ServiceTelemetry::from_fingerprint(&service)))
             .collect();
-        Telemetry { services }
+        Ok(Telemetry { services })
     }
 }
 
@@ -215,7 +219,7 @@ mod tests {
                 ),
             ],
         );
-        let telemetry = Telemetry::from_snapshots([&first, &second]);
+        let telemetry = Telemetry::from_snapshots([&first, &second]).unwrap();
         let metric = &telemetry.services["shop/cart"].metrics["app.cart.items"];
         assert_eq!(metric.data_points, 14);
         assert_eq!(metric.units["{item}"], 14);
@@ -234,7 +238,7 @@ mod tests {
             "ci",
             vec![service("shop/cart").metric("d", histogram("s", &[0.5, 1.0]).points(5))],
         );
-        let telemetry = Telemetry::from_snapshots([&a, &b, &a]);
+        let telemetry = Telemetry::from_snapshots([&a, &b, &a]).unwrap();
         let metric = &telemetry.services["shop/cart"].metrics["d"];
         assert_eq!(metric.bucket_layouts.len(), 2);
         assert_eq!(metric.main_bucket_layout(), Some(&[1.0, 2.0][..]));

@@ -12,7 +12,7 @@ use super::rules::RuleId;
 
 /// The merged telemetry of one snapshot of `services`.
 pub fn telemetry(services: Vec<ServiceBuilder>) -> Telemetry {
-    Telemetry::from_snapshots([&snapshot("ci", services)])
+    Telemetry::from_snapshots([&snapshot("ci", services)]).unwrap()
 }
 
 /// Findings of `rule` when linting `services` with the default config.

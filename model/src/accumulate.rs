@@ -15,18 +15,9 @@ use datasketches::hll::{HllSketch, HllType, HllUnion};
 use hdrhistogram::Histogram;
 use otel_parity_proto::v1 as pb;
 
+use crate::check::sketches::{At, SketchError, SketchRef, walk_sketches};
 use crate::merge::merge_environment;
-use crate::sketch::{MAX_LG_K, decode_duration, duration_proto};
-
-/// A sketch inside a fingerprint that cannot be read, named by where it is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{location}: {reason}")]
-pub struct SketchError {
-    /// Where the sketch is, e.g. `service "shop/cart" metric "app.cart.items" series`.
-    pub location: String,
-    /// Why it does not decode.
-    pub reason: String,
-}
+use crate::sketch::{MAX_LG_K, decode_hdr, decode_hll, duration_proto};
 
 /// Fingerprints added so far, with their sketches kept live.
 #[derive(Default)]
@@ -76,7 +67,8 @@ impl Accumulator {
             self.absorb(sketch);
         }
         match self.merged.as_mut() {
-            Some(merged) => merge_environment(merged, &fingerprint),
+            // Both sides are without sketch bytes now: nothing left to fail.
+            Some(merged) => merge_environment(merged, &fingerprint)?,
             None => self.merged = Some(fingerprint),
         }
         self.added += 1;
@@ -156,18 +148,6 @@ impl Accumulator {
     }
 }
 
-/// Checks that every sketch in `fingerprint` decodes, naming the first that
-/// does not.
-pub fn check_sketches(fingerprint: &pb::EnvironmentFingerprint) -> Result<(), SketchError> {
-    walk_sketches(fingerprint, &mut |at, sketch| {
-        let decoded = match sketch {
-            SketchRef::Hll(bytes) => decode_hll(bytes).map(drop),
-            SketchRef::Hdr(bytes) => decode_duration(bytes).map(drop),
-        };
-        decoded.map_err(|reason| at.error(reason))
-    })
-}
-
 fn entry<'a, V: Default>(map: &'a mut HashMap<String, V>, key: &str) -> &'a mut V {
     if !map.contains_key(key) {
         map.insert(key.to_owned(), V::default());
@@ -195,19 +175,6 @@ fn cardinality(union: &HllUnion) -> pb::Cardinality {
         estimate: sketch.estimate().round(),
         hll: sketch.serialize(),
     }
-}
-
-/// Decodes a serialized HLL sketch, refusing precisions no receiver writes.
-pub(crate) fn decode_hll(bytes: &[u8]) -> Result<HllSketch, String> {
-    let sketch =
-        HllSketch::deserialize(bytes).map_err(|e| format!("HLL sketch does not decode: {e}"))?;
-    if sketch.lg_config_k() > MAX_LG_K {
-        return Err(format!(
-            "HLL precision {} is above the largest a receiver writes ({MAX_LG_K})",
-            sketch.lg_config_k()
-        ));
-    }
-    Ok(sketch)
 }
 
 /// A sketch taken out of a fingerprint, decoded, with where it belongs.
@@ -259,11 +226,11 @@ fn take_sketches(
                 At::Duration {
                     operation, kind, ..
                 },
-                SketchRef::Hdr(bytes),
+                SketchRef::Hdr { bytes, .. },
             ) => Place::Duration {
                 operation: operation.to_owned(),
                 kind,
-                histogram: decode_duration(bytes).map_err(|r| at.error(r))?,
+                histogram: decode_hdr(bytes).map_err(|r| at.error(r))?,
             },
             _ => unreachable!("walk_sketches pairs HDR with durations, HLL with the rest"),
         };
@@ -299,113 +266,6 @@ fn clear_sketches(fingerprint: &mut pb::EnvironmentFingerprint) {
             }
         }
     }
-}
-
-/// Where a sketch sits inside a fingerprint.
-#[derive(Clone, Copy)]
-enum At<'a> {
-    Instances {
-        service: &'a str,
-    },
-    Series {
-        service: &'a str,
-        metric: &'a str,
-    },
-    KeyValues {
-        service: &'a str,
-        metric: &'a str,
-        key: &'a str,
-    },
-    Duration {
-        service: &'a str,
-        operation: &'a str,
-        kind: i32,
-    },
-}
-
-impl At<'_> {
-    fn service(&self) -> &str {
-        match self {
-            At::Instances { service }
-            | At::Series { service, .. }
-            | At::KeyValues { service, .. }
-            | At::Duration { service, .. } => service,
-        }
-    }
-
-    fn error(&self, reason: String) -> SketchError {
-        let location = match self {
-            At::Instances { service } => format!("service {service:?} resource instances"),
-            At::Series { service, metric } => {
-                format!("service {service:?} metric {metric:?} series")
-            }
-            At::KeyValues {
-                service,
-                metric,
-                key,
-            } => format!("service {service:?} metric {metric:?} attribute key {key:?} values"),
-            At::Duration {
-                service, operation, ..
-            } => format!("service {service:?} span operation {operation:?} duration"),
-        };
-        SketchError { location, reason }
-    }
-}
-
-/// A serialized sketch found inside a fingerprint.
-enum SketchRef<'a> {
-    Hll(&'a [u8]),
-    Hdr(&'a [u8]),
-}
-
-/// Calls `visit` with every non-empty sketch of `fingerprint` and where it is.
-fn walk_sketches<'a>(
-    fingerprint: &'a pb::EnvironmentFingerprint,
-    visit: &mut dyn FnMut(At<'a>, SketchRef<'a>) -> Result<(), SketchError>,
-) -> Result<(), SketchError> {
-    for (service_key, service) in &fingerprint.services {
-        let service_key = service_key.as_str();
-        if let Some(instances) = service.resource.as_ref().and_then(|r| r.instances.as_ref())
-            && !instances.hll.is_empty()
-        {
-            visit(
-                At::Instances {
-                    service: service_key,
-                },
-                SketchRef::Hll(&instances.hll),
-            )?;
-        }
-        for (name, metric) in &service.metrics {
-            if let Some(series) = metric.series.as_ref().filter(|s| !s.hll.is_empty()) {
-                let at = At::Series {
-                    service: service_key,
-                    metric: name,
-                };
-                visit(at, SketchRef::Hll(&series.hll))?;
-            }
-            for (key, shape) in &metric.attribute_keys {
-                if let Some(values) = shape.values.as_ref().filter(|v| !v.hll.is_empty()) {
-                    let at = At::KeyValues {
-                        service: service_key,
-                        metric: name,
-                        key,
-                    };
-                    visit(at, SketchRef::Hll(&values.hll))?;
-                }
-            }
-        }
-        for operation in &service.span_operations {
-            if let Some(duration) = operation.duration.as_ref().filter(|d| !d.hdr.is_empty()) {
-                let at = At::Duration {
-                    service: service_key,
-                    operation: &operation.name,
-                    kind: operation.kind,
-                };
-                visit(at, SketchRef::Hdr(&duration.hdr))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,32 +1,70 @@
 //! Merging fingerprints: many receiver replicas of one environment, or many
 //! windows of one receiver, combine into one fingerprint. Counts add, maps
 //! union (adding their counts), HyperLogLog and HDR sketches union.
+//!
+//! A sketch that cannot be read is an error naming it, never left out: a
+//! merge that went on without it would report a distinct count or a
+//! percentile as if it covered data it does not. On an error, `into` is
+//! partly merged and should be dropped.
 
 use std::collections::BTreeMap;
 
 use datasketches::hll::{HllSketch, HllType, HllUnion};
 use otel_parity_proto::v1 as pb;
 
-use crate::sketch::{MAX_LG_K, decode_duration, duration_proto};
+use crate::check::sketches::{At, SketchError};
+use crate::sketch::{MAX_LG_K, decode_hdr, decode_hll, duration_proto};
 
 /// Adds `from` into `into`: the fingerprint of both windows or replicas.
-pub fn merge_environment(into: &mut pb::EnvironmentFingerprint, from: &pb::EnvironmentFingerprint) {
+pub fn merge_environment(
+    into: &mut pb::EnvironmentFingerprint,
+    from: &pb::EnvironmentFingerprint,
+) -> Result<(), SketchError> {
     for (key, service) in &from.services {
         match into.services.get_mut(key) {
-            Some(existing) => merge_service(existing, service),
+            Some(existing) => merge_service_at(key, existing, service)?,
             None => {
                 into.services.insert(key.clone(), service.clone());
             }
         }
     }
     merge_overflow(&mut into.overflow, &from.overflow);
+    Ok(())
 }
 
 /// Adds one service's fingerprint into another's.
-pub fn merge_service(into: &mut pb::ServiceFingerprint, from: &pb::ServiceFingerprint) {
-    merge_option(&mut into.resource, &from.resource, merge_resource);
-    merge_map(&mut into.metrics, &from.metrics, merge_metric);
-    merge_operations(&mut into.span_operations, &from.span_operations);
+pub fn merge_service(
+    into: &mut pb::ServiceFingerprint,
+    from: &pb::ServiceFingerprint,
+) -> Result<(), SketchError> {
+    let key = if into.namespace.is_empty() {
+        into.name.clone()
+    } else {
+        format!("{}/{}", into.namespace, into.name)
+    };
+    merge_service_at(&key, into, from)
+}
+
+/// [`merge_service`] of the service listed under `key` (named in errors).
+fn merge_service_at(
+    key: &str,
+    into: &mut pb::ServiceFingerprint,
+    from: &pb::ServiceFingerprint,
+) -> Result<(), SketchError> {
+    match (into.resource.as_mut(), &from.resource) {
+        (Some(a), Some(b)) => merge_resource(key, a, b)?,
+        (None, Some(b)) => into.resource = Some(b.clone()),
+        (_, None) => {}
+    }
+    for (name, metric) in &from.metrics {
+        match into.metrics.get_mut(name) {
+            Some(existing) => merge_metric(key, name, existing, metric)?,
+            None => {
+                into.metrics.insert(name.clone(), metric.clone());
+            }
+        }
+    }
+    merge_operations(key, &mut into.span_operations, &from.span_operations)?;
     merge_edges(&mut into.edges, &from.edges);
     merge_option(&mut into.sampling, &from.sampling, merge_sampling);
     merge_option(&mut into.logs, &from.logs, merge_logs);
@@ -36,6 +74,7 @@ pub fn merge_service(into: &mut pb::ServiceFingerprint, from: &pb::ServiceFinger
         merge_option(&mut a.logs, &b.logs, merge_signal);
     });
     merge_overflow(&mut into.overflow, &from.overflow);
+    Ok(())
 }
 
 fn merge_option<T: Clone>(into: &mut Option<T>, from: &Option<T>, merge: impl FnOnce(&mut T, &T)) {
@@ -89,22 +128,49 @@ fn merge_overflow(into: &mut Option<pb::Overflow>, from: &Option<pb::Overflow>) 
     });
 }
 
-fn merge_resource(a: &mut pb::ResourceShape, b: &pb::ResourceShape) {
+fn merge_resource(
+    service: &str,
+    a: &mut pb::ResourceShape,
+    b: &pb::ResourceShape,
+) -> Result<(), SketchError> {
     a.resources += b.resources;
     add_counts(&mut a.attribute_keys, &b.attribute_keys);
     merge_map(&mut a.allowed_values, &b.allowed_values, |x, y| {
         add_counts(&mut x.values, &y.values)
     });
-    merge_option(&mut a.instances, &b.instances, merge_cardinality);
     merge_map(&mut a.scopes, &b.scopes, |x, y| {
         x.count += y.count;
         add_counts(&mut x.versions, &y.versions);
         add_counts(&mut x.schema_urls, &y.schema_urls);
     });
     add_counts(&mut a.schema_urls, &b.schema_urls);
+    let at = At::Instances { service };
+    merge_sketch(&mut a.instances, &b.instances, merge_cardinality, at)
 }
 
-fn merge_metric(a: &mut pb::MetricShape, b: &pb::MetricShape) {
+/// Merges an optional sketch, naming it at `at` when it cannot be read.
+fn merge_sketch<T: Clone>(
+    into: &mut Option<T>,
+    from: &Option<T>,
+    merge: impl FnOnce(&mut T, &T) -> Result<(), String>,
+    at: At<'_>,
+) -> Result<(), SketchError> {
+    match (into.as_mut(), from) {
+        (Some(a), Some(b)) => merge(a, b).map_err(|reason| at.error(reason)),
+        (None, Some(b)) => {
+            *into = Some(b.clone());
+            Ok(())
+        }
+        (_, None) => Ok(()),
+    }
+}
+
+fn merge_metric(
+    service: &str,
+    metric: &str,
+    a: &mut pb::MetricShape,
+    b: &pb::MetricShape,
+) -> Result<(), SketchError> {
     add_counts(&mut a.types, &b.types);
     add_counts(&mut a.units, &b.units);
     add_counts(&mut a.temporalities, &b.temporalities);
@@ -122,13 +188,26 @@ fn merge_metric(a: &mut pb::MetricShape, b: &pb::MetricShape) {
     }
     a.bucket_layouts
         .sort_by(|x, y| compare_bounds(&x.bounds, &y.bounds));
-    merge_map(&mut a.attribute_keys, &b.attribute_keys, |x, y| {
-        x.count += y.count;
-        merge_option(&mut x.values, &y.values, merge_cardinality);
-    });
-    merge_option(&mut a.series, &b.series, merge_cardinality);
+    for (key, shape) in &b.attribute_keys {
+        match a.attribute_keys.get_mut(key) {
+            Some(existing) => {
+                existing.count += shape.count;
+                let at = At::KeyValues {
+                    service,
+                    metric,
+                    key,
+                };
+                merge_sketch(&mut existing.values, &shape.values, merge_cardinality, at)?;
+            }
+            None => {
+                a.attribute_keys.insert(key.clone(), shape.clone());
+            }
+        }
+    }
     a.data_points += b.data_points;
     a.exports += b.exports;
+    let at = At::Series { service, metric };
+    merge_sketch(&mut a.series, &b.series, merge_cardinality, at)
 }
 
 /// Whether two explicit-bucket layouts have the same bounds. NaN bounds are the same
@@ -151,7 +230,11 @@ pub fn compare_bounds(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
         .unwrap_or_else(|| a.len().cmp(&b.len()))
 }
 
-fn merge_operations(into: &mut Vec<pb::SpanOperation>, from: &[pb::SpanOperation]) {
+fn merge_operations(
+    service: &str,
+    into: &mut Vec<pb::SpanOperation>,
+    from: &[pb::SpanOperation],
+) -> Result<(), SketchError> {
     for op in from {
         match into
             .iter_mut()
@@ -163,17 +246,23 @@ fn merge_operations(into: &mut Vec<pb::SpanOperation>, from: &[pb::SpanOperation
                 add_counts(&mut existing.attribute_keys, &op.attribute_keys);
                 add_counts(&mut existing.event_names, &op.event_names);
                 existing.links += op.links;
-                merge_option(&mut existing.duration, &op.duration, merge_duration);
                 merge_option(&mut existing.propagation, &op.propagation, |a, b| {
                     a.remote_parent += b.remote_parent;
                     a.local_parent += b.local_parent;
                     a.root += b.root;
                 });
+                let at = At::Duration {
+                    service,
+                    operation: &op.name,
+                    kind: op.kind,
+                };
+                merge_sketch(&mut existing.duration, &op.duration, merge_duration, at)?;
             }
             None => into.push(op.clone()),
         }
     }
     into.sort_by(|a, b| a.name.cmp(&b.name).then(a.kind.cmp(&b.kind)));
+    Ok(())
 }
 
 fn edge_key(e: &pb::OperationEdge) -> (&str, &str, i32, &str, i32) {
@@ -229,302 +318,52 @@ fn merge_logs(a: &mut pb::LogShape, b: &pb::LogShape) {
     a.with_trace_id += b.with_trace_id;
 }
 
-/// Unions two HLL sketches. A sketch that does not deserialize is ignored
-/// (the other is kept), so one corrupt replica cannot erase the others; when
-/// neither side has a sketch, the larger estimate is the best lower bound.
-fn merge_cardinality(a: &mut pb::Cardinality, b: &pb::Cardinality) {
-    let parse = |bytes: &[u8]| {
-        (!bytes.is_empty())
-            .then(|| HllSketch::deserialize(bytes).ok())
-            .flatten()
-    };
-    let sketches: Vec<HllSketch> = [parse(&a.hll), parse(&b.hll)]
+/// Unions two HLL sketches; when neither side has one, the larger estimate
+/// is the best lower bound. A sketch that does not decode is an error.
+fn merge_cardinality(a: &mut pb::Cardinality, b: &pb::Cardinality) -> Result<(), String> {
+    let decode = |bytes: &[u8]| (!bytes.is_empty()).then(|| decode_hll(bytes)).transpose();
+    let sketches: Vec<HllSketch> = [decode(&a.hll)?, decode(&b.hll)?]
         .into_iter()
         .flatten()
         .collect();
     if sketches.is_empty() {
         a.estimate = a.estimate.max(b.estimate);
-        return;
+        return Ok(());
     }
     let lg_k = sketches
         .iter()
         .map(HllSketch::lg_config_k)
         .max()
-        .unwrap_or(MAX_LG_K)
-        .min(MAX_LG_K);
-    let Ok(mut union) = HllUnion::new(lg_k) else {
-        return;
-    };
+        .unwrap_or(MAX_LG_K);
+    let mut union =
+        HllUnion::new(lg_k).map_err(|e| format!("no HLL union of precision {lg_k}: {e}"))?;
     for sketch in &sketches {
         union.update(sketch);
     }
     let merged = union.to_sketch(HllType::Hll4);
     a.estimate = merged.estimate().round();
     a.hll = merged.serialize();
+    Ok(())
 }
 
-/// Adds two HDR duration histograms and recomputes their percentiles.
-fn merge_duration(a: &mut pb::DurationHistogram, b: &pb::DurationHistogram) {
-    let parse = |bytes: &[u8]| decode_duration(bytes).ok();
-    let merged = match (parse(&a.hdr), parse(&b.hdr)) {
+/// Adds two HDR duration histograms and recomputes their percentiles; a side
+/// without histogram bytes leaves the other as it is. A histogram that does
+/// not decode is an error.
+fn merge_duration(a: &mut pb::DurationHistogram, b: &pb::DurationHistogram) -> Result<(), String> {
+    let decode = |bytes: &[u8]| (!bytes.is_empty()).then(|| decode_hdr(bytes)).transpose();
+    let merged = match (decode(&a.hdr)?, decode(&b.hdr)?) {
         (Some(mut left), Some(right)) => {
             left.auto(true);
-            if left.add(&right).is_err() {
-                return;
-            }
+            left.add(&right)
+                .map_err(|e| format!("duration histograms do not add: {e:?}"))?;
             left
         }
         (None, Some(right)) => right,
-        _ => return,
+        (_, None) => return Ok(()),
     };
     *a = duration_proto(&merged);
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use hdrhistogram::Histogram;
-
-    use super::*;
-
-    fn cardinality(values: std::ops::Range<u64>) -> pb::Cardinality {
-        let mut sketch = HllSketch::new(MAX_LG_K, HllType::Hll4).unwrap();
-        for v in values {
-            sketch.update(v);
-        }
-        pb::Cardinality {
-            estimate: sketch.estimate().round(),
-            hll: sketch.serialize(),
-        }
-    }
-
-    fn duration(micros: &[u64]) -> pb::DurationHistogram {
-        let mut h = Histogram::<u64>::new(2).unwrap();
-        for m in micros {
-            h.record(*m).unwrap();
-        }
-        duration_proto(&h)
-    }
-
-    #[test]
-    fn many_bucket_layouts_with_nan_bounds_merge_sorted_without_panicking() {
-        // 30 layouts, every third starting with NaN: sorted with NaN "equal" to every bound,
-        // as merges did, the standard library's sort panics.
-        let layout = |bounds: Vec<f64>| pb::BucketLayout {
-            bounds,
-            data_points: 1,
-        };
-        let mut a = pb::MetricShape {
-            bucket_layouts: (0..30)
-                .map(|i| match i % 3 {
-                    0 => layout(vec![f64::NAN, f64::from(i)]),
-                    _ => layout(vec![f64::from(30 - i)]),
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let b = pb::MetricShape {
-            bucket_layouts: vec![
-                layout(vec![1.0]),
-                layout(vec![f64::from_bits(0x7ff8_0000_dead_beef), 27.0]),
-            ],
-            ..Default::default()
-        };
-        merge_metric(&mut a, &b);
-
-        let firsts: Vec<f64> = a.bucket_layouts[..20].iter().map(|l| l.bounds[0]).collect();
-        let expected: Vec<f64> = (1..30).filter(|v| v % 3 != 0).map(f64::from).collect();
-        assert_eq!(firsts, expected);
-        assert_eq!(a.bucket_layouts[0].data_points, 2);
-        let nan_seconds: Vec<f64> = a.bucket_layouts[20..]
-            .iter()
-            .inspect(|l| assert!(l.bounds[0].is_nan()))
-            .map(|l| l.bounds[1])
-            .collect();
-        assert_eq!(
-            nan_seconds,
-            [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 27.0]
-        );
-        // The NaN with another payload is the same layout, not a 31st.
-        assert_eq!(a.bucket_layouts[29].data_points, 2);
-    }
-
-    #[test]
-    fn cardinalities_union_instead_of_adding() {
-        let mut a = cardinality(0..60_000);
-        merge_cardinality(&mut a, &cardinality(40_000..100_000));
-        assert!(
-            (a.estimate - 100_000.0).abs() / 100_000.0 < 0.02,
-            "{}",
-            a.estimate
-        );
-    }
-
-    #[test]
-    fn corrupt_sketch_does_not_erase_the_other() {
-        let mut a = cardinality(0..1_000);
-        let corrupt = pb::Cardinality {
-            estimate: 5.0,
-            hll: vec![1, 2, 3],
-        };
-        merge_cardinality(&mut a, &corrupt);
-        assert!((a.estimate - 1_000.0).abs() < 20.0, "{}", a.estimate);
-    }
-
-    #[test]
-    fn estimates_without_sketches_merge_to_the_larger() {
-        let mut a = pb::Cardinality {
-            estimate: 3.0,
-            hll: vec![],
-        };
-        merge_cardinality(
-            &mut a,
-            &pb::Cardinality {
-                estimate: 5.0,
-                hll: vec![],
-            },
-        );
-        assert_eq!(
-            a,
-            pb::Cardinality {
-                estimate: 5.0,
-                hll: vec![]
-            }
-        );
-    }
-
-    #[test]
-    fn durations_add_and_percentiles_follow() {
-        let mut a = duration(&[1_000; 90]);
-        merge_duration(&mut a, &duration(&[100_000; 10]));
-        assert_eq!(a.count, 100);
-        assert!((a.p50_us - 1_000.0).abs() <= 10.0, "{}", a.p50_us);
-        assert!((a.p99_us - 100_000.0).abs() <= 1_000.0, "{}", a.p99_us);
-    }
-
-    #[test]
-    fn exports_and_schema_urls_add_associatively() {
-        let service = |exports: u64, url: &str, span_cache: u64| pb::ServiceFingerprint {
-            metrics: [(
-                "app.orders.placed".to_owned(),
-                pb::MetricShape {
-                    exports,
-                    data_points: exports * 3,
-                    ..Default::default()
-                },
-            )]
-            .into(),
-            resource: Some(pb::ResourceShape {
-                schema_urls: [(url.to_owned(), 1)].into(),
-                scopes: [(
-                    "shop.checkout".to_owned(),
-                    pb::ScopeShape {
-                        count: 1,
-                        schema_urls: [(url.to_owned(), 1)].into(),
-                        ..Default::default()
-                    },
-                )]
-                .into(),
-                ..Default::default()
-            }),
-            overflow: Some(pb::Overflow {
-                span_cache,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let (a, b, c) = (
-            service(6, "https://opentelemetry.io/schemas/1.26.0", 1),
-            service(4, "https://opentelemetry.io/schemas/1.26.0", 0),
-            service(1, "", 2),
-        );
-        let mut left = a.clone();
-        merge_service(&mut left, &b);
-        merge_service(&mut left, &c);
-        let mut bc = b.clone();
-        merge_service(&mut bc, &c);
-        let mut right = a.clone();
-        merge_service(&mut right, &bc);
-        assert_eq!(left, right);
-        assert_eq!(left.metrics["app.orders.placed"].exports, 11);
-        let resource = left.resource.as_ref().unwrap();
-        assert_eq!(
-            resource.schema_urls,
-            [
-                ("".to_owned(), 1),
-                ("https://opentelemetry.io/schemas/1.26.0".to_owned(), 2)
-            ]
-            .into()
-        );
-        assert_eq!(
-            resource.scopes["shop.checkout"].schema_urls,
-            resource.schema_urls
-        );
-        assert_eq!(left.overflow.unwrap().span_cache, 3);
-    }
-
-    #[test]
-    fn services_operations_edges_and_counts_combine() {
-        let op = |spans, errors| pb::SpanOperation {
-            name: "POST /checkout".into(),
-            kind: pb::SpanKind::Server as i32,
-            spans,
-            errors,
-            attribute_keys: [("http.route".to_owned(), spans)].into(),
-            duration: Some(duration(&[2_000])),
-            propagation: Some(pb::Propagation {
-                remote_parent: spans,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let edge = |count| pb::OperationEdge {
-            parent_service: "shop/frontend".into(),
-            parent_operation: "POST /checkout".into(),
-            parent_kind: pb::SpanKind::Client as i32,
-            child_operation: "POST /checkout".into(),
-            child_kind: pb::SpanKind::Server as i32,
-            count,
-        };
-        let service = |spans, errors, requests| pb::ServiceFingerprint {
-            name: "checkout".into(),
-            namespace: "shop".into(),
-            span_operations: vec![op(spans, errors)],
-            edges: vec![edge(spans)],
-            sampling: Some(pb::Sampling {
-                server_spans: spans,
-                request_metric_count: requests,
-                ..Default::default()
-            }),
-            ingestion: Some(pb::Ingestion {
-                traces: Some(pb::SignalIngestion {
-                    items: spans,
-                    requests: 1,
-                    bytes: 100,
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let env = |s: pb::ServiceFingerprint| pb::EnvironmentFingerprint {
-            services: [("shop/checkout".to_owned(), s)].into(),
-            overflow: Some(pb::Overflow {
-                services: 1,
-                ..Default::default()
-            }),
-        };
-        let mut merged = env(service(30, 3, 40));
-        merge_environment(&mut merged, &env(service(10, 1, 40)));
-        let checkout = &merged.services["shop/checkout"];
-        let op = &checkout.span_operations[0];
-        assert_eq!((op.spans, op.errors), (40, 4));
-        assert_eq!(op.attribute_keys["http.route"], 40);
-        assert_eq!(op.propagation.unwrap().remote_parent, 40);
-        assert_eq!(op.duration.as_ref().unwrap().count, 2);
-        assert_eq!(checkout.edges.len(), 1);
-        assert_eq!(checkout.edges[0].count, 40);
-        let sampling = checkout.sampling.as_ref().unwrap();
-        assert_eq!(sampling.inferred_rate, 0.5);
-        assert_eq!(checkout.ingestion.unwrap().traces.unwrap().requests, 2);
-        assert_eq!(merged.overflow.unwrap().services, 2);
-    }
-}
+mod tests;

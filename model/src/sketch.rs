@@ -13,6 +13,9 @@ pub const VALUES_LG_K: u8 = 12;
 /// The largest precision any receiver writes, and so the precision a merged
 /// sketch keeps: unions never lose accuracy the inputs had.
 pub const MAX_LG_K: u8 = SERIES_LG_K;
+/// Significant digits of every duration histogram (1% resolution). Sketches
+/// with another precision are not a receiver's.
+pub const DURATION_SIGNIFICANT_DIGITS: u8 = 2;
 
 /// A distinct-count sketch over 64-bit hashes. Apache DataSketches HLL with
 /// its default seed, so sketches from different receivers union correctly.
@@ -59,16 +62,7 @@ impl DistinctCount {
     }
 }
 
-/// Significant digits of span-duration histograms: 1% error.
-pub const DURATION_SIGNIFICANT_DIGITS: u8 = 2;
-
-/// HdrHistogram's V2 encoding as `duration_proto` writes it (uncompressed): its cookie, and
-/// the bytes before the counts (cookie, counts length, normalizing offset, significant
-/// digits, lowest and highest trackable value, integer-to-double ratio).
-const HDR_V2_COOKIE: u32 = 0x1c84_9313;
-const HDR_V2_HEADER_BYTES: usize = 40;
-
-/// Span durations in microseconds, `DURATION_SIGNIFICANT_DIGITS` significant digits.
+/// Span durations in microseconds, [`DURATION_SIGNIFICANT_DIGITS`] significant digits.
 #[derive(Debug, Clone)]
 pub struct DurationHistogram {
     histogram: Histogram<u64>,
@@ -118,41 +112,79 @@ pub fn duration_proto(histogram: &Histogram<u64>) -> pb::DurationHistogram {
     }
 }
 
-/// Decodes a duration histogram as `duration_proto` encodes it. The header is checked first:
-/// the decoder allocates what a header claims (up to 4 GiB of counts, a counts array for 5
-/// significant digits) before reading a byte of it, so a few bytes in a push or a snapshot
-/// could otherwise take all the analyzer's memory.
-pub fn decode_duration(bytes: &[u8]) -> Result<Histogram<u64>, String> {
-    let word = |at: usize| -> Option<u32> {
-        let word = bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(u32::from_be_bytes(word))
-    };
-    let (Some(cookie), Some(counts_claimed), Some(digits)) = (word(0), word(4), word(12)) else {
+/// Bytes of a V2 HDR header: cookie, payload length, normalizing offset,
+/// significant digits, lowest and highest trackable value, ratio.
+const HDR_V2_HEADER: usize = 40;
+/// The cookie of the uncompressed V2 encoding (8-byte words), the one
+/// [`duration_proto`] writes.
+const HDR_V2_COOKIE: u32 = 0x1c84_9313;
+
+/// Decodes a serialized HLL sketch, refusing precisions no receiver writes.
+pub(crate) fn decode_hll(bytes: &[u8]) -> Result<HllSketch, String> {
+    let sketch =
+        HllSketch::deserialize(bytes).map_err(|e| format!("HLL sketch does not decode: {e}"))?;
+    if sketch.lg_config_k() > MAX_LG_K {
         return Err(format!(
-            "HDR histogram of {} bytes is shorter than its header",
+            "HLL precision {} is above the largest a receiver writes ({MAX_LG_K})",
+            sketch.lg_config_k()
+        ));
+    }
+    Ok(sketch)
+}
+
+/// Decodes a V2-serialized HDR duration histogram, refusing other encodings
+/// and precisions. The header is checked first because the decoder sizes its
+/// buffers from the header's claims (payload length, value range) before it
+/// reads any payload: a 40-byte sketch could otherwise ask for gigabytes.
+pub(crate) fn decode_hdr(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_be_bytes)
+    };
+    if bytes.len() < HDR_V2_HEADER {
+        return Err(format!(
+            "HDR histogram is {} bytes, shorter than its {HDR_V2_HEADER}-byte header",
             bytes.len()
         ));
-    };
-    if cookie != HDR_V2_COOKIE {
+    }
+    if word(0) != HDR_V2_COOKIE {
         return Err(format!(
-            "HDR histogram cookie {cookie:#010x} is not the uncompressed V2 encoding receivers write"
+            "HDR histogram is not in the V2 encoding receivers write (cookie {:#010x})",
+            word(0)
         ));
     }
-    let counts = bytes.len().saturating_sub(HDR_V2_HEADER_BYTES);
-    if counts_claimed as usize > counts {
+    let payload = word(4) as usize;
+    if payload > bytes.len() - HDR_V2_HEADER {
         return Err(format!(
-            "HDR histogram claims {counts_claimed} bytes of counts but holds {counts}"
+            "HDR histogram claims a {payload}-byte payload, {} bytes follow its header",
+            bytes.len() - HDR_V2_HEADER
         ));
     }
-    if digits > u32::from(DURATION_SIGNIFICANT_DIGITS) {
+    if word(12) != u32::from(DURATION_SIGNIFICANT_DIGITS) {
         return Err(format!(
-            "HDR precision of {digits} significant digits is above the \
-             {DURATION_SIGNIFICANT_DIGITS} receivers write"
+            "HDR precision of {} significant digits, receivers write {DURATION_SIGNIFICANT_DIGITS}",
+            word(12)
         ));
     }
     Deserializer::new()
         .deserialize::<u64, _>(&mut &bytes[..])
         .map_err(|e| format!("HDR histogram does not decode: {e:?}"))
+}
+
+/// A serialized HLL sketch of `values` at precision `lg_k`, as a receiver
+/// writes one (the unit tests' sketches).
+#[cfg(test)]
+pub(crate) fn hll_of(lg_k: u8, values: impl IntoIterator<Item = u64>) -> pb::Cardinality {
+    let mut sketch = HllSketch::new(lg_k, HllType::Hll4).unwrap();
+    for v in values {
+        sketch.update(v);
+    }
+    pb::Cardinality {
+        estimate: sketch.estimate().round(),
+        hll: sketch.serialize(),
+    }
 }
 
 #[cfg(test)]
@@ -169,7 +201,7 @@ mod tests {
 
     #[test]
     fn durations_decode_as_they_were_encoded() {
-        let histogram = decode_duration(&encoded_durations()).unwrap();
+        let histogram = decode_hdr(&encoded_durations()).unwrap();
         assert_eq!(histogram.len(), 4);
         assert_eq!(histogram.count_at(12_000), 2);
     }
@@ -180,11 +212,11 @@ mod tests {
         // crashing push, made the decoder allocate 4 GiB while checking a push.
         let mut hdr = encoded_durations();
         hdr[4..8].copy_from_slice(&0xfe00_0003u32.to_be_bytes());
-        let error = decode_duration(&hdr).unwrap_err();
+        let error = decode_hdr(&hdr).unwrap_err();
         assert_eq!(
             error,
             format!(
-                "HDR histogram claims 4261412867 bytes of counts but holds {}",
+                "HDR histogram claims a 4261412867-byte payload, {} bytes follow its header",
                 hdr.len() - 40
             )
         );
@@ -195,21 +227,17 @@ mod tests {
         let mut five_digits = encoded_durations();
         five_digits[12..16].copy_from_slice(&5u32.to_be_bytes());
         assert!(
-            decode_duration(&five_digits)
+            decode_hdr(&five_digits)
                 .unwrap_err()
                 .contains("5 significant digits")
         );
         let mut compressed = encoded_durations();
         compressed[0..4].copy_from_slice(&0x1c84_9314u32.to_be_bytes());
+        assert!(decode_hdr(&compressed).unwrap_err().contains("0x1c849314"));
         assert!(
-            decode_duration(&compressed)
+            decode_hdr(&encoded_durations()[..10])
                 .unwrap_err()
-                .contains("0x1c849314")
-        );
-        assert!(
-            decode_duration(&encoded_durations()[..10])
-                .unwrap_err()
-                .contains("shorter than its header")
+                .contains("shorter than its 40-byte header")
         );
     }
 

@@ -1,8 +1,11 @@
 //! Caps that bound a fingerprint's memory whatever the traffic.
 //!
 //! What goes over a cap is counted in the fingerprint's `Overflow`, never
-//! dropped silently and never allowed to grow memory.
+//! dropped silently and never allowed to grow memory. The caps a fingerprint
+//! shows take their defaults from `otel_parity_model::limits`, which the
+//! analyzer checks pushes against.
 
+use otel_parity_model::limits as shared;
 use serde::Deserialize;
 
 /// Per-environment and per-service caps (config section `limits`).
@@ -44,16 +47,16 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_environments: 32,
-            max_services: 2_000,
-            max_metrics: 2_000,
-            max_span_operations: 1_000,
-            max_attribute_keys: 128,
-            max_event_names: 128,
-            max_allowed_values: 16,
-            max_bucket_layouts: 8,
-            max_units: 4,
-            max_scopes: 64,
-            max_edges: 20_000,
+            max_services: shared::MAX_SERVICES,
+            max_metrics: shared::MAX_METRICS,
+            max_span_operations: shared::MAX_SPAN_OPERATIONS,
+            max_attribute_keys: shared::MAX_ATTRIBUTE_KEYS,
+            max_event_names: shared::MAX_EVENT_NAMES,
+            max_allowed_values: shared::MAX_ALLOWED_VALUES,
+            max_bucket_layouts: shared::MAX_BUCKET_LAYOUTS,
+            max_units: shared::MAX_UNITS,
+            max_scopes: shared::MAX_SCOPES,
+            max_edges: shared::MAX_EDGES,
             span_cache_size: 65_536,
             max_request_series: 4_096,
         }

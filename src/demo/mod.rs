@@ -7,19 +7,19 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use otel_parity_analyzer::config::AnalyzerConfig;
 use otel_parity_receiver::EnvironmentSource;
-use otel_parity_receiver::config::ReceiverConfig;
 use otel_parity_runtime::shutdown::ShutdownTrigger;
 use otel_parity_testkit::shop::{self, Shop};
 
 use crate::CliError;
 use crate::cli::{AnalyzerTokenArgs, TlsArgs};
 use crate::security::apply_all_in_one_flags;
-use crate::serve::bind_all_in_one;
+use crate::serve::{bind_all_in_one, load_serve_config};
 
 /// How the demo runs.
 pub struct DemoOptions {
+    /// `serve`'s config file, which the options below override.
+    pub config: Option<PathBuf>,
     pub otlp_grpc: String,
     pub otlp_http: String,
     pub listen: String,
@@ -50,19 +50,16 @@ pub async fn run(
     let data_dir = options.data_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("otel-parity-demo-{}", std::process::id()))
     });
-    let mut receiver = ReceiverConfig {
-        environment_from: EnvironmentSource::Resource,
-        ..ReceiverConfig::default()
-    };
+    let (mut receiver, mut analyzer) = load_serve_config(options.config.as_deref())?;
+    // The built-in traffic says which environment each resource is in.
+    receiver.environment_from = EnvironmentSource::Resource;
     receiver.otlp.protocols.grpc.endpoint = options.otlp_grpc.clone();
     receiver.otlp.protocols.http.endpoint = options.otlp_http.clone();
     receiver.push.interval = PUSH_INTERVAL;
-    let mut analyzer = AnalyzerConfig {
-        listen: options.listen.clone(),
-        push_listen: options.push_listen.clone(),
-        data_dir: data_dir.clone(),
-        ..AnalyzerConfig::default()
-    };
+    analyzer.listen = options.listen.clone();
+    analyzer.push_listen = options.push_listen.clone();
+    analyzer.data_dir = data_dir.clone();
+    analyzer.store = None;
     analyzer.evaluation.interval = Duration::from_secs(2);
     apply_all_in_one_flags(
         &options.tls,

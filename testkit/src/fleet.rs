@@ -67,6 +67,22 @@ pub fn vary(
         for metric in service.metrics.values_mut() {
             metric.data_points *= factor;
         }
+        // What counts the same spans and points scales with them, so that the push stays
+        // one a receiver could make (the analyzer checks that).
+        if let Some(sampling) = &mut service.sampling {
+            for threshold in &mut sampling.thresholds {
+                threshold.spans *= factor;
+            }
+            sampling.spans_without_threshold *= factor;
+        }
+        if let Some(ingestion) = &mut service.ingestion {
+            for signal in [&mut ingestion.traces, &mut ingestion.metrics]
+                .into_iter()
+                .flatten()
+            {
+                signal.items *= factor;
+            }
+        }
     }
     fingerprint
 }

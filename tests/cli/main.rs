@@ -9,7 +9,7 @@
 //! One module per role: the test data (`file_exporter` writes OTLP/JSON lines, `otlp_requests`
 //! builds protobuf requests of a given size), checks of the snapshot (`expect_snapshot`), the
 //! tests of each command (`fingerprint_files`, `fingerprint_errors`, `receive_config`,
-//! `receive_limits`, `snapshots`); the raw OTLP clients are the test kit's, shared with the
+//! `receive_limits`, `snapshots`, and `report_gate`: `report`'s parity gate on snapshot files); the raw OTLP clients are the test kit's, shared with the
 //! `e2e_bad_input` tests.
 
 mod expect_snapshot;
@@ -19,6 +19,7 @@ mod fingerprint_files;
 mod otlp_requests;
 mod receive_config;
 mod receive_limits;
+mod report_gate;
 mod snapshots;
 
 use std::path::Path;

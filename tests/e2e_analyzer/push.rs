@@ -145,3 +145,151 @@ fn malformed_invalid_and_oversized_pushes_are_refused_and_nothing_from_them_is_s
     assert_eq!(metric(&text, "duplicate"), 1.0);
     assert_eq!(metric(&text, "invalid"), 2.0);
 }
+
+/// The message of a refused call, and its code.
+fn refusal(result: Result<Vec<u8>, tonic::Status>) -> (Code, String) {
+    let status = result.expect_err("refused");
+    (status.code(), status.message().to_owned())
+}
+
+#[test]
+fn fingerprints_over_the_configured_caps_or_with_unreadable_sketches_are_refused_naming_the_field()
+{
+    // One service per push, at most two span operations per service.
+    let analyzer = Running::analyzer(
+        "limits:\n  max_services: 1\n  max_span_operations: 2\nevaluation:\n  interval: 1h\n",
+    );
+    let endpoint = format!("http://{}", analyzer.push);
+    let prefix = r#"push of environment "prod" from receiver "receiver-a", sequence "#;
+    runtime().block_on(async {
+        let channel = grpc_channel(&endpoint).await;
+        let call = |request: pb::PushRequest| {
+            let channel = channel.clone();
+            async move { grpc_call(&channel, PUSH, request.encode_to_vec(), false).await }
+        };
+
+        // Two services: over limits.max_services.
+        let mut two = push("prod", 1, 30);
+        let fingerprint = two.fingerprint.as_mut().expect("fingerprint");
+        let mut cart = fingerprint.services["shop/checkout"].clone();
+        cart.name = "cart".into();
+        fingerprint.services.insert("shop/cart".into(), cart);
+        assert_eq!(
+            refusal(call(two).await),
+            (
+                Code::InvalidArgument,
+                format!("{prefix}1: fingerprint environment: 2 services, above limits.max_services (1)")
+            )
+        );
+
+        // Three span operations: over limits.max_span_operations.
+        let mut three = push("prod", 2, 30);
+        let service = three
+            .fingerprint
+            .as_mut()
+            .and_then(|f| f.services.get_mut("shop/checkout"))
+            .expect("checkout");
+        for name in ["GET /cart", "oteldemo.PaymentService/Charge"] {
+            let mut operation = service.span_operations[0].clone();
+            operation.name = name.into();
+            service.span_operations.push(operation);
+        }
+        assert_eq!(
+            refusal(call(three).await),
+            (
+                Code::InvalidArgument,
+                format!(
+                    r#"{prefix}2: fingerprint service "shop/checkout": 3 span operations, above limits.max_span_operations (2)"#
+                )
+            )
+        );
+
+        // A series sketch that is not an HLL sketch; a duration histogram cut short; more
+        // errors than spans.
+        let mut unreadable = push("prod", 3, 30);
+        let checkout = |p: &mut pb::PushRequest| {
+            p.fingerprint
+                .as_mut()
+                .and_then(|f| f.services.get_mut("shop/checkout"))
+                .expect("checkout")
+                .clone()
+        };
+        let mut service = checkout(&mut unreadable);
+        service.metrics.insert(
+            "http.server.request.duration".into(),
+            pb::MetricShape {
+                series: Some(pb::Cardinality {
+                    estimate: 12.0,
+                    hll: b"not a sketch".to_vec(),
+                }),
+                ..Default::default()
+            },
+        );
+        unreadable
+            .fingerprint
+            .as_mut()
+            .expect("fingerprint")
+            .services
+            .insert("shop/checkout".into(), service);
+        let (code, message) = refusal(call(unreadable).await);
+        assert_eq!(code, Code::InvalidArgument);
+        assert!(
+            message.starts_with(&format!(
+                r#"{prefix}3: fingerprint service "shop/checkout" metric "http.server.request.duration" series: HLL sketch does not decode"#
+            )),
+            "{message}"
+        );
+
+        let mut cut = push("prod", 4, 1);
+        let mut service = checkout(&mut cut);
+        let mut duration = otel_parity_model::sketch::DurationHistogram::default();
+        duration.record_nanos(2_000_000);
+        let mut duration = duration.to_proto();
+        duration.hdr.truncate(30);
+        service.span_operations[0].duration = Some(duration);
+        cut.fingerprint
+            .as_mut()
+            .expect("fingerprint")
+            .services
+            .insert("shop/checkout".into(), service);
+        assert_eq!(
+            refusal(call(cut).await),
+            (
+                Code::InvalidArgument,
+                format!(
+                    r#"{prefix}4: fingerprint service "shop/checkout" span operation "POST /checkout" duration: HDR histogram is 30 bytes, shorter than its 40-byte header"#
+                )
+            )
+        );
+
+        let mut errors = push("prod", 5, 30);
+        let mut service = checkout(&mut errors);
+        service.span_operations[0].errors = 31;
+        errors
+            .fingerprint
+            .as_mut()
+            .expect("fingerprint")
+            .services
+            .insert("shop/checkout".into(), service);
+        assert_eq!(
+            refusal(call(errors).await),
+            (
+                Code::InvalidArgument,
+                format!(
+                    r#"{prefix}5: fingerprint service "shop/checkout" span operation "POST /checkout" (SPAN_KIND_SERVER): errors (31) is above spans (30)"#
+                )
+            )
+        );
+
+        // Within the caps: stored.
+        call(push("prod", 6, 30)).await.expect("valid push stored");
+    });
+
+    let environments: Value =
+        serde_json::from_slice(&analyzer.get("/api/v1/environments").body).expect("JSON");
+    assert_eq!(environments[0]["name"], "prod", "{environments}");
+    assert_eq!(environments[0]["pushes"], 1, "{environments}");
+    let text = String::from_utf8_lossy(&analyzer.get("/metrics").body).into_owned();
+    assert_eq!(metric(&text, "stored"), 1.0);
+    assert_eq!(metric(&text, "invalid"), 5.0);
+}

@@ -178,6 +178,8 @@ fn dashboard_and_rules_query_only_metrics_the_analyzer_exposes() {
         "otel_parity_comparisons_total",
         "otel_parity_last_evaluation_timestamp_seconds",
         "otel_parity_pushes_total",
+        "otel_parity_service_findings",
+        "otel_parity_effective_sampling_rate",
     ] {
         assert!(raw_metrics.contains(needed), "nothing reads {needed}");
     }
@@ -225,6 +227,15 @@ fn dashboard_variables_and_data_source_are_templated() {
                 panel["title"], target["refId"]
             );
             let expr = target["expr"].as_str().unwrap_or("");
+            // Per-environment series show the pair's two environments.
+            if expr.contains("otel_parity_effective_sampling_rate") {
+                assert!(
+                    expr.contains(r#"environment=~"$baseline|$candidate""#),
+                    "panel {}: not filtered to $baseline and $candidate: {expr}",
+                    panel["title"]
+                );
+                continue;
+            }
             // A panel about one pair must say which pair.
             if expr.contains("otel_parity_")
                 && !expr.contains("pushes")

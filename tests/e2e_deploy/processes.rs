@@ -59,7 +59,12 @@ pub struct Demo {
 impl Demo {
     /// Starts the demo and waits until its first evaluation is in `/metrics`.
     pub fn start() -> Demo {
-        let process = DemoProcess::start();
+        Demo::start_with(&[])
+    }
+
+    /// [`Demo::start`] with more arguments (e.g. `--config FILE`).
+    pub fn start_with(args: &[&str]) -> Demo {
+        let process = DemoProcess::start_with(args);
         let metrics = process.url("/metrics");
         process.wait_until("evaluated (coverage in /metrics)", || {
             http_get(&metrics).is_ok_and(|text| text.contains("otel_parity_coverage_ratio{"))

@@ -3,7 +3,8 @@
 //! firing for shop/payment (which the demo plants without traces in staging)
 //! and shop/recommendation (gone from staging, spans included) and for no
 //! other service, every rule evaluating cleanly, and
-//! the coverage SLO's recording rules agreeing with the analyzer.
+//! the coverage SLO's recording rules agreeing with the analyzer (its
+//! coverage and its configured coverage objective).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -154,10 +155,20 @@ fn prometheus_scraping_the_demo_fires_traces_missing_only_where_staging_lost_tra
     );
 }
 
+/// The coverage objective of the demo the SLO rules are checked against:
+/// not the default, so that a rule with the default built in cannot pass.
+const OBJECTIVE: f64 = 0.75;
+
 #[test]
 fn every_rule_evaluates_cleanly_and_the_slo_rules_agree_with_the_analyzer() {
-    let demo = Demo::start();
     let dir = ScratchDir::new("deploy-prometheus-rules");
+    let config = dir.path().join("demo.yaml");
+    std::fs::write(
+        &config,
+        format!("analyzer:\n  evaluation:\n    coverage_objective: {OBJECTIVE}\n"),
+    )
+    .unwrap_or_else(|e| panic!("cannot write the demo's config: {e}"));
+    let demo = Demo::start_with(&["--config", &config.display().to_string()]);
     let prometheus = prometheus_for(&demo, &dir);
     let pair = r#"{baseline="prod",candidate="staging"}"#;
     let value = |result: &[Json]| -> Option<f64> {
@@ -198,10 +209,18 @@ fn every_rule_evaluates_cleanly_and_the_slo_rules_agree_with_the_analyzer() {
         })
         .unwrap_or_else(|| panic!("no prod/staging coverage in the demo's /metrics"));
     assert_eq!(coverage, analyzer_coverage, "recorded coverage");
-    let expected_burn = ((1.0 - analyzer_coverage) / (1.0 - 0.9) * 1000.0).round() / 1000.0;
+    // The objective comes from the analyzer's config, through its metric.
+    let exported = demo.metrics().lines().find_map(|line| {
+        line.strip_prefix("otel_parity_coverage_objective_ratio ")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    });
+    assert_eq!(exported, Some(OBJECTIVE), "the demo's exported objective");
+    let objective = value(&prometheus.query("slo:otel_parity_coverage_objective:ratio"));
+    assert_eq!(objective, Some(OBJECTIVE), "the recorded objective");
+    let expected_burn = ((1.0 - analyzer_coverage) / (1.0 - OBJECTIVE) * 1000.0).round() / 1000.0;
     assert_eq!(
         burn, expected_burn,
-        "5-minute burn rate at coverage {coverage}"
+        "5-minute burn rate at coverage {coverage} and objective {OBJECTIVE}"
     );
 
     // Every rule loaded and evaluated without error against real series

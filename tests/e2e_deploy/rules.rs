@@ -219,8 +219,10 @@ fn every_alert_has_a_unit_test_where_it_fires_and_one_where_it_must_not() {
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
-/// The objective: the number in `vector(…)` of its recording rule, the one
-/// place it is set.
+/// The objective the rules work with: the analyzer's default
+/// `evaluation.coverage_objective`, which its recording rule must read from
+/// the metric the analyzer exports (the one place it is set is the
+/// analyzer's config).
 fn objective() -> f64 {
     let rules = all_rules();
     let objectives: Vec<&Value> = rules
@@ -229,10 +231,13 @@ fn objective() -> f64 {
         .collect();
     assert_eq!(objectives.len(), 1, "the objective must be defined once");
     let expr = text(objectives[0], "expr").trim();
-    expr.strip_prefix("vector(")
-        .and_then(|rest| rest.strip_suffix(')'))
-        .and_then(|number| number.trim().parse().ok())
-        .unwrap_or_else(|| panic!("objective is not vector(<number>): {expr}"))
+    assert!(
+        expr.contains("otel_parity_coverage_objective_ratio") && !expr.contains("vector("),
+        "the objective rule must read the analyzer's otel_parity_coverage_objective_ratio, not a constant: {expr}"
+    );
+    otel_parity_analyzer::config::AnalyzerConfig::default()
+        .evaluation
+        .coverage_objective
 }
 
 #[test]

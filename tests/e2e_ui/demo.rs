@@ -29,6 +29,13 @@ pub fn shared() -> Arc<Demo> {
 }
 
 impl Demo {
+    /// A demo of the caller's own, started with more arguments (e.g. `--config FILE`).
+    pub fn start_with(args: &[&str]) -> Demo {
+        Demo {
+            process: DemoProcess::start_with(args),
+        }
+    }
+
     /// Polls `done` every 200 ms; panics with the demo's output after 60 s.
     pub fn wait_until(&self, what: &str, done: impl Fn(&Demo) -> bool) {
         self.process.wait_until(what, || done(self));

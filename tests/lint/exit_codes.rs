@@ -159,6 +159,17 @@ fn unreadable_truncated_or_foreign_inputs_exit_2_naming_the_input() {
     let good_file = dir.path().join("good.json");
     write_json(&good_file, &clean_snapshot());
     expect_bad_input(&[&arg(&good_file), &arg(&truncated)], "truncated.json");
+    // Two captures of shop/cart, one with a series sketch that is not a sketch: they cannot
+    // be merged, and the sketch is named rather than left out.
+    let mut corrupt = clean_snapshot();
+    corrupt["environments"]["ci"]["services"]["shop/cart"]["metrics"]["app.cart.items"]["series"] =
+        json!({ "estimate": 2.0, "hll": "bm90IGEgc2tldGNo" });
+    let corrupt_file = dir.path().join("corrupt.json");
+    write_json(&corrupt_file, &corrupt);
+    expect_bad_input(
+        &[&arg(&good_file), &arg(&corrupt_file)],
+        r#"cannot merge the inputs: service "shop/cart" metric "app.cart.items" series: HLL sketch does not decode"#,
+    );
 }
 
 #[test]

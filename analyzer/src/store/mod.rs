@@ -29,6 +29,8 @@ mod sqlite_writer;
 use std::sync::Arc;
 use std::time::Duration;
 
+use otel_parity_model::check::check_fingerprint;
+use otel_parity_model::limits::FingerprintLimits;
 use otel_parity_proto::v1::{EnvironmentFingerprint, PushRequest};
 use prost::Message;
 
@@ -299,6 +301,8 @@ pub(crate) struct EnvironmentTotals {
 pub struct Store {
     backend: Arc<Backend>,
     retention: Retention,
+    /// Caps every pushed fingerprint is checked against.
+    limits: FingerprintLimits,
     /// Woken by every new push, for the roll-up task.
     pushed: Arc<tokio::sync::Notify>,
     /// Pushes stored here, still decoded, for the next roll-up pass.
@@ -340,9 +344,17 @@ impl Store {
         Ok(Store {
             backend: Arc::new(backend),
             retention,
+            limits: FingerprintLimits::default(),
             pushed: Arc::new(tokio::sync::Notify::new()),
             handoff: Arc::default(),
         })
+    }
+
+    /// The store checking pushed fingerprints against `limits` (the
+    /// receivers' default caps until set).
+    pub fn with_limits(mut self, limits: FingerprintLimits) -> Store {
+        self.limits = limits;
+        self
     }
 
     /// A private, empty SQLite store (tests, `serve` without a data directory).
@@ -352,14 +364,16 @@ impl Store {
 
     /// Validates and stores one push durably (committed) before returning.
     /// Storing a key already stored is [`Inserted::Duplicate`] and changes
-    /// nothing; an invalid push is [`StoreError::InvalidPush`] and stores
+    /// nothing; an invalid push (its envelope, or a fingerprint over a cap,
+    /// with a sketch that does not decode or counts a receiver never makes)
+    /// is [`StoreError::InvalidPush`] naming the first bad field, and stores
     /// nothing.
     pub async fn insert_push(
         &self,
         push: &PushRequest,
         received_at_unix_nano: u64,
     ) -> Result<Inserted, StoreError> {
-        let valid = validate(push, received_at_unix_nano)?;
+        let valid = validate(push, received_at_unix_nano, &self.limits)?;
         Ok(self.store(valid).await?.into())
     }
 
@@ -371,7 +385,7 @@ impl Store {
         mut push: PushRequest,
         received_at_unix_nano: u64,
     ) -> Result<Inserted, StoreError> {
-        let valid = validate(&push, received_at_unix_nano)?;
+        let valid = validate(&push, received_at_unix_nano, &self.limits)?;
         let encoded_len = valid.fingerprint.len();
         let stored = self.store(valid).await?;
         if let (Stored::New(id), Some(fingerprint)) = (stored, push.fingerprint.take()) {
@@ -606,8 +620,14 @@ fn summarize(totals: Vec<EnvironmentTotals>) -> Vec<EnvironmentSummary> {
         .collect()
 }
 
-/// Checks what the store relies on and prepares the push for storing.
-fn validate(push: &PushRequest, received_at: u64) -> Result<ValidPush, StoreError> {
+/// Checks what the store relies on (the envelope, and a fingerprint that a
+/// correct receiver under `limits` could have made, so that nothing read
+/// later fails) and prepares the push for storing.
+fn validate(
+    push: &PushRequest,
+    received_at: u64,
+    limits: &FingerprintLimits,
+) -> Result<ValidPush, StoreError> {
     let invalid = |reason: String| StoreError::InvalidPush(describe(push, &reason));
     if push.environment.is_empty() {
         return Err(invalid("environment is empty".into()));
@@ -624,6 +644,7 @@ fn validate(push: &PushRequest, received_at: u64) -> Result<ValidPush, StoreErro
     let Some(fingerprint) = &push.fingerprint else {
         return Err(invalid("fingerprint is missing".into()));
     };
+    check_fingerprint(fingerprint, limits).map_err(|e| invalid(format!("fingerprint {e}")))?;
     let stored = |field: &str, value: u64| {
         i64::try_from(value).map_err(|_| {
             invalid(format!(

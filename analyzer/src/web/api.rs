@@ -7,7 +7,9 @@
 //! - `GET /api/v1/services/{service}?baseline=&candidate=&since=`: the
 //!   service's fingerprint in both environments over `since` (proto3 JSON of
 //!   `parity.v1.ServiceFingerprint`, `null` on the side without the service),
-//!   without sketch bytes (`hll`, `hdr`: their estimates stay).
+//!   without sketch bytes (`hll`, `hdr`: their estimates stay);
+//! - `GET /api/v1/settings`: what the pages judge against: the coverage
+//!   objective and the ingestion band.
 //!
 //! Bad queries answer 400, unknown pairs, environments or services 404, both
 //! with `{"error": "…"}`.
@@ -33,6 +35,15 @@ pub(super) fn router() -> Router<ApiState> {
         .route("/api/v1/pairs", get(pairs))
         .route("/api/v1/history", get(history))
         .route("/api/v1/services/{*service}", get(service))
+        .route("/api/v1/settings", get(settings))
+}
+
+async fn settings(State(state): State<ApiState>) -> Result<Response, ApiError> {
+    let (low, high) = state.evaluator.ingestion_band();
+    json(&serde_json::json!({
+        "coverage_objective": state.evaluator.coverage_objective(),
+        "ingestion_band": [low, high],
+    }))
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {

@@ -1,12 +1,12 @@
 //! `finish` of any grouping of the same fingerprints is the same fingerprint.
 
-use datasketches::hll::{HllSketch, HllType};
 use hdrhistogram::Histogram;
 use otel_parity_proto::v1 as pb;
 use proptest::prelude::*;
 
 use super::*;
-use crate::sketch::{SERIES_LG_K, VALUES_LG_K};
+use crate::check::check_sketches;
+use crate::sketch::{SERIES_LG_K, VALUES_LG_K, hll_of as hll};
 
 /// splitmix64: a tiny deterministic generator, so a failing seed replays.
 struct Rng(u64);
@@ -22,17 +22,6 @@ impl Rng {
 
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
-    }
-}
-
-fn hll(lg_k: u8, values: impl Iterator<Item = u64>) -> pb::Cardinality {
-    let mut sketch = HllSketch::new(lg_k, HllType::Hll4).unwrap();
-    for v in values {
-        sketch.update(v);
-    }
-    pb::Cardinality {
-        estimate: sketch.estimate().round(),
-        hll: sketch.serialize(),
     }
 }
 
@@ -235,7 +224,7 @@ proptest! {
         // Pairwise merging (the old way) agrees too.
         let mut pairwise = pushes[0][0].clone();
         for push in pushes.iter().flatten().skip(1) {
-            merge_environment(&mut pairwise, push);
+            merge_environment(&mut pairwise, push).unwrap();
         }
         assert_same(&every_push, &pairwise, "accumulated vs pairwise");
     }

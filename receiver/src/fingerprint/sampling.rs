@@ -11,7 +11,7 @@ const MAX_THRESHOLD: u64 = 1 << 56;
 /// A threshold has at most 14 hex digits.
 const THRESHOLD_DIGITS: usize = 14;
 /// Distinct thresholds kept per service (a handful is normal).
-const MAX_THRESHOLDS: usize = 32;
+const MAX_THRESHOLDS: usize = otel_parity_model::limits::MAX_SAMPLING_THRESHOLDS;
 
 /// A sampling threshold from tracestate, in its normalized hex form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,6 +36,7 @@ both_backends!(
     retention_deletes_expired_minutes_hours_and_keys,
     acknowledged_pushes_survive_reopening_the_store,
     invalid_pushes_are_refused_naming_the_problem_and_nothing_is_stored,
+    fingerprints_over_a_cap_or_with_unreadable_sketches_are_refused_and_nothing_is_stored,
     concurrent_pushes_are_each_stored_once,
     change_marker_moves_with_pushes_and_roll_ups,
 );
@@ -443,6 +444,85 @@ async fn invalid_pushes_are_refused_naming_the_problem_and_nothing_is_stored(kin
     ));
     assert_eq!(t.store.pending_pushes().await.unwrap(), 0);
     assert_eq!(t.store.environments().await.unwrap(), []);
+}
+
+async fn fingerprints_over_a_cap_or_with_unreadable_sketches_are_refused_and_nothing_is_stored(
+    kind: Kind,
+) {
+    // POST /checkout has 3 attribute keys: a cap of 2 refuses it, 3 takes it.
+    let limits = |keys| FingerprintLimits {
+        max_attribute_keys: keys,
+        ..FingerprintLimits::default()
+    };
+    let valid = push("staging", "otelcol-s", 0, 1, 30);
+    let with = |change: fn(&mut pb::ServiceFingerprint)| {
+        let mut request = valid.clone();
+        let fingerprint = request.fingerprint.as_mut().unwrap();
+        change(fingerprint.services.get_mut("shop/checkout").unwrap());
+        request
+    };
+    let prefix =
+        r#"push of environment "staging" from receiver "otelcol-s", sequence 1: fingerprint "#;
+    let metric = r#"service "shop/checkout" metric "http.server.request.duration""#;
+    let operation = r#"service "shop/checkout" span operation "POST /checkout""#;
+    let cases = [
+        (
+            valid.clone(),
+            format!(r#"{metric}: 3 attribute keys, above limits.max_attribute_keys (2)"#),
+        ),
+        (
+            with(|s| {
+                s.metrics
+                    .get_mut("http.server.request.duration")
+                    .unwrap()
+                    .series = Some(pb::Cardinality {
+                    estimate: 40.0,
+                    hll: vec![0x02, 0x01, 0x07, 0x0c, 0x03, 0x08],
+                });
+            }),
+            format!("{metric} series: HLL sketch does not decode"),
+        ),
+        (
+            with(|s| {
+                let mut histogram = otel_parity_model::sketch::DurationHistogram::default();
+                histogram.record_nanos(1_500_000);
+                let mut duration = histogram.to_proto();
+                duration.hdr.truncate(duration.hdr.len() - 3);
+                s.span_operations[0].duration = Some(duration);
+            }),
+            format!("{operation} duration: HDR histogram claims a "),
+        ),
+        (
+            with(|s| s.span_operations[0].errors = 31),
+            format!("{operation} (SPAN_KIND_SERVER): errors (31) is above spans (30)"),
+        ),
+    ];
+    let t = TestStore::new(kind, "over-caps", keep_everything()).await;
+    // The cap case under a cap of 2, the others under 3 (caps are checked first).
+    let tight = t.reopen().await.with_limits(limits(2));
+    let store = t.reopen().await.with_limits(limits(3));
+    for (n, (request, reason)) in cases.iter().enumerate() {
+        let checker = if n == 0 { &tight } else { &store };
+        let error = checker
+            .insert_push(request, received(request))
+            .await
+            .unwrap_err();
+        let StoreError::InvalidPush(message) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(
+            message.starts_with(&format!("{prefix}{reason}")),
+            "{message}\nlacks {reason:?}"
+        );
+    }
+    assert_eq!(store.pending_pushes().await.unwrap(), 0);
+    assert_eq!(store.environments().await.unwrap(), []);
+    // Within a cap of 3 the valid push is stored.
+    assert_eq!(
+        store.insert_push(&valid, received(&valid)).await.unwrap(),
+        Inserted::New
+    );
+    assert_eq!(store.pending_pushes().await.unwrap(), 1);
 }
 
 async fn concurrent_pushes_are_each_stored_once(kind: Kind) {

@@ -324,3 +324,27 @@ async fn pages_and_assets_are_embedded_with_a_strict_policy() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.error().contains("nope.js"));
 }
+
+#[tokio::test]
+async fn settings_answer_the_configured_coverage_objective_and_band() {
+    let mut state = state().await;
+    let answer = get(&state, "/api/v1/settings").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"coverage_objective": 0.9, "ingestion_band": [0.5, 2.0]})
+    );
+    let mut config = AnalyzerConfig::default();
+    config.evaluation.coverage_objective = 0.95;
+    config.ingestion_band = (0.8, 1.25);
+    state.evaluator = Arc::new(Evaluator::new(
+        Arc::clone(&state.store),
+        Arc::clone(&state.metrics),
+        config,
+        Vec::new(),
+    ));
+    assert_eq!(
+        get(&state, "/api/v1/settings").await.json(),
+        serde_json::json!({"coverage_objective": 0.95, "ingestion_band": [0.8, 1.25]})
+    );
+}

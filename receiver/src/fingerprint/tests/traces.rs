@@ -220,7 +220,7 @@ fn edges_straddling_a_window_boundary_are_found_in_the_next_window() {
     );
     // The merged windows have the edges one window over both would have.
     let mut merged = first.environments["prod"].clone();
-    otel_parity_model::merge::merge_environment(&mut merged, &second.environments["prod"]);
+    otel_parity_model::merge::merge_environment(&mut merged, &second.environments["prod"]).unwrap();
     let edges: u64 = merged
         .services
         .values()
