@@ -168,7 +168,8 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
     // The receiver sidecar's arguments, its loopback ports moved to free ones
     // and the analyzer Service to the analyzer above.
     let (_, sidecar) = receiver_sidecar(&objects);
-    let (grpc, otlp_http): (SocketAddr, SocketAddr) = (loopback(), loopback());
+    let (grpc, otlp_http, telemetry): (SocketAddr, SocketAddr, SocketAddr) =
+        (loopback(), loopback(), loopback());
     let mut receiver_args: Vec<String> = args(&sidecar)
         .iter()
         .map(|arg| expand_env(&sidecar, arg))
@@ -182,6 +183,11 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
         ("--otlp-http", otlp_http.to_string()),
         ("--analyzer", format!("https://localhost:{}", push.port())),
         ("--push-interval", "500ms".to_owned()),
+        ("--telemetry", telemetry.to_string()),
+        (
+            "--state-dir",
+            dir.path().join("state").display().to_string(),
+        ),
     ] {
         let index = receiver_args
             .iter()
@@ -231,6 +237,25 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
         receiver.output_tail(),
         analyzer.output_tail()
     );
+
+    // The sidecar's probes, on the port they name, answer as the kubelet wants.
+    let plain = HttpClient::new();
+    for (probe, status) in [
+        ("startupProbe", 200),
+        ("readinessProbe", 200),
+        ("livenessProbe", 200),
+    ] {
+        let path = sidecar[probe]["httpGet"]["path"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the receiver sidecar has no {probe}.httpGet.path"));
+        let url = format!("http://{telemetry}{path}");
+        assert_eq!(
+            plain.get(&url).map(|(status, _)| status),
+            Ok(status),
+            "{probe} {url}\n{}",
+            receiver.output_tail()
+        );
+    }
 
     let receiver_exit = receiver.stop();
     let analyzer_exit = analyzer.stop();
