@@ -481,6 +481,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_parses_to_the_defaults_it_documents() {
+        let shipped = parse(include_str!("../../config/receiver.yaml")).unwrap();
+        let defaults = parse("").unwrap();
+        assert_eq!(shipped.admission, defaults.admission);
+        assert_eq!(shipped.telemetry, defaults.telemetry);
+        assert_eq!(shipped.shutdown, defaults.shutdown);
+        assert_eq!(shipped.state_dir, None);
+        assert_eq!(shipped.max_inflight_bytes(), 64 << 20);
+        assert_eq!(shipped.telemetry.not_ready_after, Duration::from_secs(300));
+        assert_eq!(shipped.admission.retry_after, Duration::from_secs(1));
+    }
+
+    #[test]
     fn the_inflight_budget_holds_the_largest_request_twice() {
         let config = parse("").unwrap();
         assert_eq!(config.max_inflight_bytes(), 64 << 20);
