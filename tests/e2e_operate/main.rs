@@ -4,10 +4,11 @@
 //! body is read, with OTLP's retryable answers, counted), process faults (`faults`: SIGTERM
 //! drains and pushes the last window; a SIGKILL loses only the unpushed window, and the next
 //! run says how much) and, not in the default run, the soak (`soak`: a cardinality explosion
-//! through the gRPC port with RSS flat under 100 MiB, when it lands).
+//! through the gRPC port with RSS flat under 100 MiB).
 
 mod admission;
 mod faults;
+mod soak;
 mod telemetry;
 
 use std::time::Duration;
