@@ -1,5 +1,5 @@
 //! Admission control: one budget of request bytes in flight across both OTLP
-//! listeners. A request reserves its bytes before they are read (its declared
+//! listeners, and a cap on gRPC calls in flight across every connection. A request reserves its bytes before they are read (its declared
 //! Content-Length or gRPC frame length) and grows its reservation before each
 //! allocation that decompression or conversion makes; a reservation that does
 //! not fit is refused with OTLP's retryable answer instead of growing memory.
@@ -118,6 +118,59 @@ impl Drop for Reservation {
     }
 }
 
+/// The cap on gRPC calls (HTTP/2 streams) in flight across every connection
+/// of the receiver; each connection has its own cap too
+/// (`connections.max_concurrent_streams`), which HTTP/2 enforces itself.
+#[derive(Debug)]
+pub struct StreamCap {
+    limit: usize,
+    open: AtomicUsize,
+}
+
+impl StreamCap {
+    /// At most `limit` calls in flight.
+    pub fn new(limit: usize) -> Arc<Self> {
+        Arc::new(StreamCap {
+            limit,
+            open: AtomicUsize::new(0),
+        })
+    }
+
+    /// The cap.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Calls in flight now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// A place for one more call, or `None` at the cap.
+    pub fn try_open(self: &Arc<Self>) -> Option<StreamPermit> {
+        self.open
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |open| {
+                (open < self.limit).then_some(open + 1)
+            })
+            .ok()?;
+        Some(StreamPermit {
+            cap: Arc::clone(self),
+        })
+    }
+}
+
+/// One call's place under the [`StreamCap`]; given back on drop.
+#[derive(Debug)]
+pub struct StreamPermit {
+    cap: Arc<StreamCap>,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        self.cap.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +194,18 @@ mod tests {
         assert!(second.resize(5));
         drop(second);
         assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn calls_past_the_stream_cap_are_refused_until_one_ends() {
+        let cap = StreamCap::new(2);
+        let first = cap.try_open().unwrap();
+        let _second = cap.try_open().unwrap();
+        assert!(cap.try_open().is_none());
+        assert_eq!(cap.open(), 2);
+        drop(first);
+        assert!(cap.try_open().is_some());
+        assert_eq!(cap.open(), 1);
     }
 
     #[test]

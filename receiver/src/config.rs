@@ -57,6 +57,9 @@ pub struct AdmissionConfig {
     /// `Retry-After`, whole seconds there).
     #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
     pub retry_after: Duration,
+    /// gRPC calls in flight across every connection; past it a call is
+    /// refused with UNAVAILABLE and `RetryInfo` before its message is read.
+    pub max_grpc_streams: usize,
 }
 
 impl Default for AdmissionConfig {
@@ -64,6 +67,7 @@ impl Default for AdmissionConfig {
         AdmissionConfig {
             max_inflight_mib: None,
             retry_after: Duration::from_secs(1),
+            max_grpc_streams: 1024,
         }
     }
 }
@@ -297,6 +301,9 @@ impl ConfigFile for ReceiverConfig {
                     needed.div_ceil(1 << 20)
                 ));
             }
+        }
+        if self.admission.max_grpc_streams == 0 {
+            return Err("admission.max_grpc_streams must be at least 1".into());
         }
         if self.admission.retry_after.is_zero() {
             return Err("admission.retry_after must be longer than 0s".into());

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tower::Layer;
 
 use crate::Fingerprinter;
-use crate::admission::InflightBudget;
+use crate::admission::{InflightBudget, StreamCap};
 use crate::config::ReceiverConfig;
 use crate::error::Error;
 use crate::otlp::grpc::{Logs, Metrics, OtlpGrpcService, Traces};
@@ -132,7 +132,8 @@ impl Receiver {
             )?),
             None => None,
         };
-        let intake = Intake::new(Arc::clone(&engine), budget, Arc::clone(&telemetry));
+        let streams = StreamCap::new(config.admission.max_grpc_streams);
+        let intake = Intake::new(Arc::clone(&engine), budget, streams, Arc::clone(&telemetry));
         Ok(Receiver {
             config,
             engine,

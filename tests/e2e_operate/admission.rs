@@ -217,3 +217,112 @@ fn past_the_budget_requests_are_refused_before_their_body_with_retryable_answers
         Ok(4)
     );
 }
+
+#[test]
+fn past_the_cap_on_grpc_calls_in_flight_a_call_is_refused_before_its_message_is_read() {
+    use http_body_util::channel::Channel as BodyChannel;
+    use tonic::codegen::Service as _;
+
+    let dir = ScratchDir::new("admission-streams");
+    let config = dir.path().join("receiver.yaml");
+    fs::write(
+        &config,
+        "admission:\n  max_grpc_streams: 1\n  retry_after: 2s\n",
+    )
+    .expect("config written");
+    let mut receiver = ReceiverProcess::start(&["--config", config.to_str().expect("utf-8")]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let channel = rt.block_on(grpc_channel(&receiver.grpc_endpoint()));
+
+    // One call that announces 1000 bytes and sends ten: it holds the only place.
+    let (mut upload, body) = BodyChannel::<bytes::Bytes>::new(4);
+    let request = tonic::codegen::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{TRACES_EXPORT}", receiver.grpc_endpoint()))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(tonic::body::Body::new(body))
+        .expect("a request");
+    let mut held = channel.clone();
+    let held_call = rt.spawn(async move {
+        std::future::poll_fn(|cx| held.poll_ready(cx)).await.ok()?;
+        held.call(request).await.ok()
+    });
+    let mut prefix = vec![0u8];
+    prefix.extend_from_slice(&1000u32.to_be_bytes());
+    prefix.extend_from_slice(b"0123456789");
+    rt.block_on(upload.send_data(prefix.into()))
+        .expect("the first chunk goes out");
+    assert_eq!(
+        wait_for_value(&receiver, "otel_parity_receiver_inflight_bytes", 1000.0),
+        1000.0
+    );
+
+    let body = Shop::staging().traces_request(2, 0).encode_to_vec();
+    let refused = rt
+        .block_on(grpc_call(&channel, TRACES_EXPORT, body.clone(), false))
+        .expect_err("refused at the cap");
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert_eq!(
+        refused.message(),
+        "the receiver is at its cap of 1 gRPC calls in flight (admission.max_grpc_streams); \
+         retry after 2s"
+    );
+    let details = StatusDetails::decode(refused.details()).expect("grpc-status-details-bin");
+    let delay = RetryInfo::decode(&*details.details[0].value)
+        .expect("RetryInfo")
+        .retry_delay
+        .expect("retry_delay");
+    assert_eq!((delay.seconds, delay.nanos), (2, 0));
+    let metrics = receiver.metrics();
+    let refused = |reason: &str| {
+        value(
+            &metrics,
+            &format!(
+                "otel_parity_receiver_refused_requests_total{{signal=\"traces\",protocol=\"grpc\",reason=\"{reason}\"}}"
+            ),
+        )
+    };
+    assert_eq!((refused("streams"), refused("overloaded")), (1.0, 0.0));
+
+    // The held call breaks off short of its message: malformed, and its place is free.
+    drop(upload);
+    let _ = rt.block_on(held_call);
+    assert_eq!(
+        wait_for_value(&receiver, "otel_parity_receiver_inflight_bytes", 0.0),
+        0.0
+    );
+    rt.block_on(grpc_call(&channel, TRACES_EXPORT, body, false))
+        .expect("accepted once the call before it ended");
+    let metrics = receiver.metrics();
+    assert_eq!(
+        value(
+            &metrics,
+            "otel_parity_receiver_refused_requests_total{signal=\"traces\",protocol=\"grpc\",reason=\"malformed\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &metrics,
+            "otel_parity_receiver_accepted_requests_total{signal=\"traces\",protocol=\"grpc\"}"
+        ),
+        1.0
+    );
+    let snapshot = receiver
+        .wait_for_snapshot(std::time::Duration::from_secs(10), |s| {
+            proto_u64(json_at(s, &["received", "traces", "requests"])).unwrap_or(0) == 1
+        })
+        .expect("the accepted request in the snapshot");
+    assert_eq!(
+        proto_u64(json_at(
+            &snapshot,
+            &["received", "traces", "rejectedRequests"]
+        )),
+        Ok(2)
+    );
+}

@@ -1,11 +1,11 @@
-//! What both OTLP listeners share: the engine, the admission budget and the
-//! counters. Every request ends here exactly once, as accepted (fingerprinted)
+//! What both OTLP listeners share: the engine, admission control (the budget
+//! of bytes in flight, the cap on gRPC calls) and the counters. Every request ends here exactly once, as accepted (fingerprinted)
 //! or refused with a reason, counted in the snapshot's `received` section and
 //! in the receiver's `/metrics` alike.
 
 use std::sync::Arc;
 
-use crate::admission::{InflightBudget, Reservation};
+use crate::admission::{InflightBudget, Reservation, StreamCap, StreamPermit};
 use crate::fingerprint::MalformedRequest;
 use crate::telemetry::{Protocol, ReceiverTelemetry, Refusal};
 use crate::{Fingerprinter, IngestOutcome, Signal};
@@ -15,22 +15,36 @@ use crate::{Fingerprinter, IngestOutcome, Signal};
 pub struct Intake {
     engine: Arc<Fingerprinter>,
     budget: Arc<InflightBudget>,
+    streams: Arc<StreamCap>,
     telemetry: Arc<ReceiverTelemetry>,
 }
 
 impl Intake {
     /// The front door of `engine`, admitting requests within `budget` and
-    /// counting every outcome in `telemetry` too.
+    /// gRPC calls within `streams`, and counting every outcome in
+    /// `telemetry` too.
     pub fn new(
         engine: Arc<Fingerprinter>,
         budget: Arc<InflightBudget>,
+        streams: Arc<StreamCap>,
         telemetry: Arc<ReceiverTelemetry>,
     ) -> Self {
         Intake {
             engine,
             budget,
+            streams,
             telemetry,
         }
+    }
+
+    /// The cap on gRPC calls in flight.
+    pub fn streams(&self) -> &Arc<StreamCap> {
+        &self.streams
+    }
+
+    /// A place for one gRPC call under the cap, held until it is answered.
+    pub fn open_stream(&self) -> Option<StreamPermit> {
+        self.streams.try_open()
     }
 
     /// The admission budget.

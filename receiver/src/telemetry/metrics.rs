@@ -208,7 +208,7 @@ impl ReceiverMetrics {
         receiver(
             &mut registry,
             "refused_requests",
-            "OTLP export requests refused whole, by signal, protocol and reason (malformed, too_large, unsupported, overloaded)",
+            "OTLP export requests refused whole, by signal, protocol and reason (malformed, too_large, unsupported, overloaded: the admission budget, streams: the cap on gRPC calls in flight)",
             self.refused_requests.clone(),
         );
         receiver(

@@ -65,17 +65,20 @@ pub enum Refusal {
     Unsupported,
     /// Over the budget of bytes in flight (UNAVAILABLE / 503, retryable).
     Overloaded,
+    /// At the cap on gRPC calls in flight (UNAVAILABLE, retryable).
+    Streams,
     /// An item left out of an accepted request (partial success).
     Invalid,
 }
 
 impl Refusal {
     /// The reasons a whole request is refused for.
-    pub const REQUESTS: [Refusal; 4] = [
+    pub const REQUESTS: [Refusal; 5] = [
         Refusal::Malformed,
         Refusal::TooLarge,
         Refusal::Unsupported,
         Refusal::Overloaded,
+        Refusal::Streams,
     ];
 
     /// The label value.
@@ -85,6 +88,7 @@ impl Refusal {
             Refusal::TooLarge => "too_large",
             Refusal::Unsupported => "unsupported",
             Refusal::Overloaded => "overloaded",
+            Refusal::Streams => "streams",
             Refusal::Invalid => "invalid",
         }
     }

@@ -42,7 +42,13 @@ fn every_series_with_known_labels_is_exposed_at_zero_from_the_start() {
             ] {
                 expected.push(format!("otel_parity_receiver_{family}_total{{{labels}}}"));
             }
-            for reason in ["malformed", "too_large", "unsupported", "overloaded"] {
+            for reason in [
+                "malformed",
+                "too_large",
+                "unsupported",
+                "overloaded",
+                "streams",
+            ] {
                 expected.push(format!(
                     "otel_parity_receiver_refused_requests_total{{{labels},reason=\"{reason}\"}}"
                 ));

@@ -7,7 +7,8 @@
 //! fingerprint is computed from the protobuf bytes, never from decoded
 //! structs. Refusals carry OTLP's codes: INVALID_ARGUMENT for anything
 //! malformed, RESOURCE_EXHAUSTED over the size limit, UNIMPLEMENTED for an
-//! unknown encoding, and UNAVAILABLE with `RetryInfo` over the budget.
+//! unknown encoding, and UNAVAILABLE with `RetryInfo` over the budget or at
+//! the cap on calls in flight (checked first, before anything is read).
 
 mod unary;
 
@@ -166,6 +167,18 @@ impl Export {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<StdError>,
     {
+        let Some(_stream) = self.intake.open_stream() else {
+            let streams = self.intake.streams();
+            let delay = self.intake.budget().retry_after();
+            let message = format!(
+                "the receiver is at its cap of {} gRPC calls in flight \
+                 (admission.max_grpc_streams); retry after {delay:?}",
+                streams.limit()
+            );
+            self.intake
+                .refuse(self.signal, Protocol::Grpc, Refusal::Streams, 0);
+            return RpcStatus::unavailable(message, delay).to_grpc().into_http();
+        };
         let (parts, body) = request.into_parts();
         let mut reader = BodyReader::new(Box::pin(body));
         let received = match compression(&parts.headers) {
