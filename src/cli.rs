@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Where the store lives [default: ./otel-parity-data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Serve the built-in receiver's /metrics, /healthz and /readyz here [default: none].
+    #[arg(long, value_name = "ADDR")]
+    pub telemetry: Option<String>,
     #[command(flatten)]
     pub tls: TlsArgs,
     #[command(flatten)]
@@ -168,6 +171,9 @@ pub struct DemoArgs {
     /// Keep the demo's store here [default: a temporary directory, removed at exit].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Serve the built-in receiver's /metrics, /healthz and /readyz here [default: none].
+    #[arg(long, value_name = "ADDR")]
+    pub telemetry: Option<String>,
     #[command(flatten)]
     pub tls: TlsArgs,
     #[command(flatten)]
@@ -201,6 +207,18 @@ pub struct ReceiveArgs {
     /// How long a window lasts before it is pushed [default: 10s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub push_interval: Option<Duration>,
+    /// Serve the receiver's /metrics, /healthz and /readyz here; "" turns it off
+    /// [default: 0.0.0.0:8890].
+    #[arg(long, value_name = "ADDR")]
+    pub telemetry: Option<String>,
+    /// Keep unacknowledged pushes and the current window's progress here, so a
+    /// restart loses only the window it had not ended (needs --analyzer).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// From SIGTERM to exit: half for requests in flight, the rest for the last
+    /// push [default: 20s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub shutdown_grace_period: Option<Duration>,
     #[command(flatten)]
     pub tls: TlsArgs,
     /// Require a bearer token from this file (one per line) on both OTLP listeners.

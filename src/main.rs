@@ -16,7 +16,7 @@ use clap::Parser;
 use otel_parity_analyzer::config::AnalyzerConfig;
 use otel_parity_model::snapshot;
 use otel_parity_receiver::Fingerprinter;
-use otel_parity_receiver::config::ReceiverConfig;
+use otel_parity_receiver::config::{DEFAULT_TELEMETRY_ENDPOINT, ReceiverConfig};
 use otel_parity_receiver::offline::{FileSummary, fingerprint_file};
 use otel_parity_receiver::server::Receiver;
 use otel_parity_runtime::config;
@@ -79,6 +79,17 @@ fn receive(args: ReceiveArgs) -> Result<(), CliError> {
     if let Some(interval) = args.push_interval.filter(|i| !i.is_zero()) {
         config.push.interval = interval;
     }
+    config.telemetry.endpoint = args
+        .telemetry
+        .or(config.telemetry.endpoint)
+        .or_else(|| Some(DEFAULT_TELEMETRY_ENDPOINT.to_owned()));
+    if let Some(dir) = args.state_dir {
+        config.state_dir = Some(dir);
+    }
+    if let Some(grace) = args.shutdown_grace_period.filter(|g| !g.is_zero()) {
+        config.shutdown.grace_period = grace;
+    }
+    config::check(&config)?;
     runtime()?.block_on(async {
         let receiver = Receiver::bind(config).await?;
         receiver.serve(shutdown_signal()).await?;
@@ -117,6 +128,9 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     if let Some(data_dir) = args.data_dir {
         analyzer.data_dir = data_dir;
     }
+    if let Some(telemetry) = args.telemetry {
+        receiver.telemetry.endpoint = Some(telemetry);
+    }
     security::apply_all_in_one_flags(&args.tls, &args.tokens, &mut receiver, &mut analyzer, true);
     runtime()?.block_on(async {
         let server = serve::bind_all_in_one(receiver, analyzer).await?;
@@ -132,6 +146,7 @@ fn demo(args: DemoArgs) -> Result<(), CliError> {
         listen: args.listen,
         push_listen: args.push_listen,
         data_dir: args.data_dir,
+        telemetry: args.telemetry,
         exit: args.exit,
         format: args.format,
         tls: args.tls,

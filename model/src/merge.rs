@@ -111,21 +111,24 @@ fn merge_signal(a: &mut pb::SignalIngestion, b: &pb::SignalIngestion) {
 }
 
 fn merge_overflow(into: &mut Option<pb::Overflow>, from: &Option<pb::Overflow>) {
-    merge_option(into, from, |a, b| {
-        a.services += b.services;
-        a.metric_names += b.metric_names;
-        a.span_operations += b.span_operations;
-        a.attribute_keys += b.attribute_keys;
-        a.allowed_values += b.allowed_values;
-        a.event_names += b.event_names;
-        a.bucket_layouts += b.bucket_layouts;
-        a.units += b.units;
-        a.scopes += b.scopes;
-        a.edges += b.edges;
-        a.environments += b.environments;
-        a.request_series += b.request_series;
-        a.span_cache += b.span_cache;
-    });
+    merge_option(into, from, merge_overflow_counts);
+}
+
+/// Adds `b`'s overflow counts to `a`'s, cap by cap.
+pub fn merge_overflow_counts(a: &mut pb::Overflow, b: &pb::Overflow) {
+    a.services += b.services;
+    a.metric_names += b.metric_names;
+    a.span_operations += b.span_operations;
+    a.attribute_keys += b.attribute_keys;
+    a.allowed_values += b.allowed_values;
+    a.event_names += b.event_names;
+    a.bucket_layouts += b.bucket_layouts;
+    a.units += b.units;
+    a.scopes += b.scopes;
+    a.edges += b.edges;
+    a.environments += b.environments;
+    a.request_series += b.request_series;
+    a.span_cache += b.span_cache;
 }
 
 fn merge_resource(

@@ -33,6 +33,92 @@ pub struct ReceiverConfig {
     pub push: PushConfig,
     /// Caps per environment and service.
     pub limits: Limits,
+    /// The budget of request bytes in flight, and how refusals ask to retry.
+    pub admission: AdmissionConfig,
+    /// The receiver's own `/metrics`, `/healthz` and `/readyz`.
+    pub telemetry: TelemetryConfig,
+    /// How long a stop may take.
+    pub shutdown: ShutdownConfig,
+    /// Where pushes not yet acknowledged and the current window's progress
+    /// are kept across restarts; unset: in memory only.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Admission control: requests are refused with OTLP's retryable answers,
+/// before their bodies are read where their size is declared, while the
+/// request bytes in flight (decompressed) would exceed the budget.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdmissionConfig {
+    /// Request bytes in flight across both listeners, in MiB; unset: 64, or
+    /// twice the largest request allowed if that is more.
+    pub max_inflight_mib: Option<usize>,
+    /// The delay a refusal asks clients to wait (gRPC `RetryInfo`, HTTP
+    /// `Retry-After`, whole seconds there).
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
+    pub retry_after: Duration,
+    /// gRPC calls in flight across every connection; past it a call is
+    /// refused with UNAVAILABLE and `RetryInfo` before its message is read.
+    pub max_grpc_streams: usize,
+}
+
+impl Default for AdmissionConfig {
+    fn default() -> Self {
+        AdmissionConfig {
+            max_inflight_mib: None,
+            retry_after: Duration::from_secs(1),
+            max_grpc_streams: 1024,
+        }
+    }
+}
+
+/// The default budget of request bytes in flight, in MiB.
+pub const DEFAULT_MAX_INFLIGHT_MIB: usize = 64;
+
+/// The telemetry listener's address when `receive` is given none: clear of
+/// the Collector's own ports in the same pod (8888 metrics, 13133 health).
+pub const DEFAULT_TELEMETRY_ENDPOINT: &str = "0.0.0.0:8890";
+
+/// The receiver's self-telemetry listener.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// Listen address of `/metrics`, `/healthz`, `/readyz`; unset: `receive`
+    /// uses [`DEFAULT_TELEMETRY_ENDPOINT`], `serve` and `demo` none; an empty
+    /// string turns it off.
+    pub endpoint: Option<String>,
+    /// `/readyz` answers 503 once pushes have failed for longer than this;
+    /// `0s`: pushes never make the receiver unready.
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
+    pub not_ready_after: Duration,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            endpoint: None,
+            not_ready_after: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The stop on SIGTERM.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// From the signal to the exit: the first half for requests in flight,
+    /// the rest for pushing the last window and what is queued. Keep it under
+    /// the pod's `terminationGracePeriodSeconds` (30 s by default).
+    #[serde(deserialize_with = "otel_parity_runtime::serde_duration::deserialize")]
+    pub grace_period: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            grace_period: Duration::from_secs(20),
+        }
+    }
 }
 
 /// The OTLP listeners, named as in the Collector's `otlp` receiver.
@@ -206,11 +292,52 @@ impl ConfigFile for ReceiverConfig {
             .http
             .connections
             .validate("otlp.protocols.http.connections")?;
+        if let Some(mib) = self.admission.max_inflight_mib {
+            let needed = self.largest_request_bytes().saturating_mul(2);
+            if mib.saturating_mul(1 << 20) < needed {
+                return Err(format!(
+                    "admission.max_inflight_mib ({mib}) must hold the largest request twice \
+                     (compressed and decompressed): at least {} MiB",
+                    needed.div_ceil(1 << 20)
+                ));
+            }
+        }
+        if self.admission.max_grpc_streams == 0 {
+            return Err("admission.max_grpc_streams must be at least 1".into());
+        }
+        if self.admission.retry_after.is_zero() {
+            return Err("admission.retry_after must be longer than 0s".into());
+        }
+        if self.shutdown.grace_period.is_zero() {
+            return Err("shutdown.grace_period must be longer than 0s".into());
+        }
+        if self.state_dir.is_some() && self.push.analyzer.is_none() {
+            return Err("state_dir keeps pushes across restarts: it needs push.analyzer".into());
+        }
         Ok(())
     }
 }
 
 impl ReceiverConfig {
+    /// The largest request either listener takes, decompressed, in bytes.
+    pub fn largest_request_bytes(&self) -> usize {
+        let protocols = &self.otlp.protocols;
+        protocols
+            .grpc
+            .max_recv_msg_size_mib
+            .saturating_mul(1 << 20)
+            .max(protocols.http.max_request_body_size)
+    }
+
+    /// The budget of request bytes in flight: as configured, else 64 MiB or
+    /// twice the largest request, whichever is more.
+    pub fn max_inflight_bytes(&self) -> usize {
+        match self.admission.max_inflight_mib {
+            Some(mib) => mib.saturating_mul(1 << 20),
+            None => (DEFAULT_MAX_INFLIGHT_MIB << 20).max(self.largest_request_bytes() * 2),
+        }
+    }
+
     /// The engine's part of the config.
     pub fn engine_config(&self) -> EngineConfig {
         EngineConfig {
@@ -358,5 +485,44 @@ mod tests {
             "{message}"
         );
         assert!(parse("environment: [unclosed\n").is_err());
+    }
+
+    #[test]
+    fn the_shipped_config_parses_to_the_defaults_it_documents() {
+        let shipped = parse(include_str!("../../config/receiver.yaml")).unwrap();
+        let defaults = parse("").unwrap();
+        assert_eq!(shipped.admission, defaults.admission);
+        assert_eq!(shipped.telemetry, defaults.telemetry);
+        assert_eq!(shipped.shutdown, defaults.shutdown);
+        assert_eq!(shipped.state_dir, None);
+        assert_eq!(shipped.max_inflight_bytes(), 64 << 20);
+        assert_eq!(shipped.telemetry.not_ready_after, Duration::from_secs(300));
+        assert_eq!(shipped.admission.retry_after, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_inflight_budget_holds_the_largest_request_twice() {
+        let config = parse("").unwrap();
+        assert_eq!(config.max_inflight_bytes(), 64 << 20);
+        assert_eq!(config.telemetry.endpoint, None);
+        assert_eq!(config.shutdown.grace_period, Duration::from_secs(20));
+        let big =
+            parse("otlp:\n  protocols:\n    grpc:\n      max_recv_msg_size_mib: 48\n").unwrap();
+        assert_eq!(big.max_inflight_bytes(), 96 << 20);
+        let set = parse("admission:\n  max_inflight_mib: 40\n  retry_after: 2s\n").unwrap();
+        assert_eq!(set.max_inflight_bytes(), 40 << 20);
+        assert_eq!(set.admission.retry_after, Duration::from_secs(2));
+        let message = parse("admission:\n  max_inflight_mib: 39\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("admission.max_inflight_mib (39) must hold the largest request twice")
+                && message.contains("at least 40 MiB"),
+            "{message}"
+        );
+        let message = parse("state_dir: /var/lib/otel-parity\n")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("state_dir"), "{message}");
     }
 }

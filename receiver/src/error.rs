@@ -11,6 +11,14 @@ pub enum Error {
     /// A snapshot could not be written.
     #[error(transparent)]
     Snapshot(#[from] otel_parity_model::snapshot::SnapshotError),
+    /// The state directory (pending pushes, window checkpoint) is unusable.
+    #[error("cannot use the state directory {path}: {source}")]
+    State {
+        /// The directory or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// An OTLP/JSON input file could not be read.
     #[error("cannot read {path}: {source}")]
     InputRead {

@@ -47,6 +47,15 @@ pub fn from_value<T: ConfigFile>(value: Value, origin: &str, env: Lookup<'_>) ->
     checked(document, origin)
 }
 
+/// Checks a config again after command-line flags changed it (a flag can
+/// make a valid file invalid: `--state-dir` without `--analyzer`).
+pub fn check<T: ConfigFile>(config: &T) -> Result<(), Error> {
+    config.validate().map_err(|message| Error::ConfigValue {
+        origin: "the config with the command-line flags".to_owned(),
+        message,
+    })
+}
+
 fn checked<T: ConfigFile>(document: Document, origin: &str) -> Result<T, Error> {
     let config: T = document
         .deserialize()

@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -19,6 +20,7 @@ use hyper_util::service::TowerToHyperService;
 use serde::Deserialize;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 
 use crate::connection::{Activity, Connection};
 use crate::shutdown::Shutdown;
@@ -135,6 +137,19 @@ where
 {
 }
 
+/// What a server may ask of [`serve_with`] beyond [`ServeOptions`]: how long
+/// the stop may wait for requests in flight, and where to count the
+/// connections refused at the connection cap.
+#[derive(Debug, Clone, Default)]
+pub struct ServeControl {
+    /// How long connections may take to finish their requests once the
+    /// shutdown fired; past it they are closed, requests in flight with them
+    /// (their clients get no answer and retry). `None`: as long as they take.
+    pub drain_timeout: Option<Duration>,
+    /// Counts connections closed at once because `connections.max` were open.
+    pub refused_connections: Option<Arc<AtomicU64>>,
+}
+
 /// Serves `service` on `listener` until `shutdown`, then stops accepting and
 /// waits for the open connections to finish their requests.
 pub async fn serve<S: HttpService<B>, B: ResponseBody>(
@@ -143,13 +158,35 @@ pub async fn serve<S: HttpService<B>, B: ResponseBody>(
     service: S,
     shutdown: Shutdown,
 ) -> Result<(), std::io::Error> {
+    serve_with(
+        listener,
+        options,
+        service,
+        shutdown,
+        ServeControl::default(),
+    )
+    .await
+}
+
+/// [`serve`], with the drain bounded and refused connections counted as
+/// `control` says.
+pub async fn serve_with<S: HttpService<B>, B: ResponseBody>(
+    listener: TcpListener,
+    options: ServeOptions,
+    service: S,
+    shutdown: Shutdown,
+    control: ServeControl,
+) -> Result<(), std::io::Error> {
     let limits = options.limits;
     let max = u32::try_from(limits.max).unwrap_or(u32::MAX).max(1);
     let permits = Arc::new(Semaphore::new(max as usize));
     let builder = connection_builder(options.protocol, &limits);
+    let mut connections = JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
             () = shutdown.stopped() => break,
+            // Finished connections are reaped as they end.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -161,6 +198,9 @@ pub async fn serve<S: HttpService<B>, B: ResponseBody>(
             },
         };
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            if let Some(refused) = &control.refused_connections {
+                refused.fetch_add(1, Ordering::Relaxed);
+            }
             tracing::debug!(listener = options.what, %peer, max = limits.max, "connection refused: at the connection limit");
             continue;
         };
@@ -174,11 +214,26 @@ pub async fn serve<S: HttpService<B>, B: ResponseBody>(
             shutdown: shutdown.clone(),
             _permit: permit,
         };
-        tokio::spawn(task.run(stream, service.clone()));
+        connections.spawn(task.run(stream, service.clone()));
     }
     drop(listener);
-    // Every connection holds a permit until it is done.
-    let _ = permits.acquire_many(max).await;
+    let drained = async { while connections.join_next().await.is_some() {} };
+    match control.drain_timeout {
+        None => drained.await,
+        Some(timeout) => {
+            if tokio::time::timeout(timeout, drained).await.is_err() {
+                let open = connections.len();
+                connections.abort_all();
+                while connections.join_next().await.is_some() {}
+                tracing::warn!(
+                    listener = options.what,
+                    connections = open,
+                    ?timeout,
+                    "connections still busy at the drain deadline: closed"
+                );
+            }
+        }
+    }
     Ok(())
 }
 

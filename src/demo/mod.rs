@@ -25,6 +25,8 @@ pub struct DemoOptions {
     pub listen: String,
     pub push_listen: String,
     pub data_dir: Option<PathBuf>,
+    /// The built-in receiver's telemetry listener, if any.
+    pub telemetry: Option<String>,
     /// Stop after printing the report.
     pub exit: bool,
     /// Report format: text, json or markdown.
@@ -56,6 +58,7 @@ pub async fn run(
     receiver.otlp.protocols.grpc.endpoint = options.otlp_grpc.clone();
     receiver.otlp.protocols.http.endpoint = options.otlp_http.clone();
     receiver.push.interval = PUSH_INTERVAL;
+    receiver.telemetry.endpoint = options.telemetry.clone();
     analyzer.listen = options.listen.clone();
     analyzer.push_listen = options.push_listen.clone();
     analyzer.data_dir = data_dir.clone();

@@ -13,7 +13,8 @@ use prost::Message;
 
 use crate::manifests::{containers, kubernetes_objects, object, receiver_sidecar, str_of};
 use crate::shipped::{
-    MountedSecrets, ShippedAnalyzer, analyzer_config, start_analyzer, start_receiver,
+    MountedSecrets, ShippedAnalyzer, ShippedReceiver, analyzer_config, start_analyzer,
+    start_receiver,
 };
 
 #[test]
@@ -30,8 +31,11 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
         push,
     } = start_analyzer(&config_path, dir.path(), "data", &[], &https);
     let (_, sidecar) = receiver_sidecar(&objects);
-    let (mut receiver, _grpc, otlp_http) =
-        start_receiver(&sidecar, &secrets, push, &dir.path().join("receiver.log"));
+    let ShippedReceiver {
+        process: mut receiver,
+        otlp_http,
+        telemetry,
+    } = start_receiver(&sidecar, &secrets, push, dir.path());
 
     // Traffic with the Collector's token reaches the receiver, whose push
     // reaches the analyzer (mTLS, push token); the API answers its token.
@@ -60,6 +64,25 @@ fn shipped_analyzer_config_and_receiver_arguments_start_the_real_binaries() {
         receiver.output_tail(),
         analyzer.output_tail()
     );
+
+    // The sidecar's probes, on the port they name, answer as the kubelet wants.
+    let plain = HttpClient::new();
+    for (probe, status) in [
+        ("startupProbe", 200),
+        ("readinessProbe", 200),
+        ("livenessProbe", 200),
+    ] {
+        let path = sidecar[probe]["httpGet"]["path"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the receiver sidecar has no {probe}.httpGet.path"));
+        let url = format!("http://{telemetry}{path}");
+        assert_eq!(
+            plain.get(&url).map(|(status, _)| status),
+            Ok(status),
+            "{probe} {url}\n{}",
+            receiver.output_tail()
+        );
+    }
 
     let receiver_exit = receiver.stop();
     let analyzer_exit = analyzer.stop();

@@ -111,7 +111,11 @@ fn is_exposed(name: &str, samples: &BTreeSet<String>, families: &BTreeSet<String
 fn dashboard_and_rules_query_only_metrics_the_analyzer_exposes() {
     let dashboard = dashboard();
     let demo = Demo::start();
-    let (samples, families) = exposed_names(&demo.metrics());
+    // The analyzer's /metrics and the receiver's (its --telemetry listener).
+    let (mut samples, mut families) = exposed_names(&demo.metrics());
+    let (receiver_samples, receiver_families) = exposed_names(&demo.receiver_metrics());
+    samples.extend(receiver_samples);
+    families.extend(receiver_families);
     let recorded = recording_rule_names();
 
     let mut queries = panel_queries(&dashboard);
@@ -180,6 +184,14 @@ fn dashboard_and_rules_query_only_metrics_the_analyzer_exposes() {
         "otel_parity_pushes_total",
         "otel_parity_service_findings",
         "otel_parity_effective_sampling_rate",
+        "otel_parity_receiver_accepted_items_total",
+        "otel_parity_receiver_refused_requests_total",
+        "otel_parity_receiver_push_attempts_total",
+        "otel_parity_receiver_push_pending_windows",
+        "otel_parity_receiver_seconds_since_last_acknowledged_push",
+        "otel_parity_receiver_inflight_bytes",
+        "otel_parity_receiver_fingerprint_memory_bytes",
+        "otel_parity_receiver_overflow_total",
     ] {
         assert!(raw_metrics.contains(needed), "nothing reads {needed}");
     }
@@ -242,6 +254,7 @@ fn dashboard_variables_and_data_source_are_templated() {
                 && !expr.contains("push_bytes")
                 && !expr.contains("stored_pushes")
                 && !expr.starts_with("slo:")
+                && !expr.contains("otel_parity_receiver_")
             {
                 assert!(
                     expr.contains(r#"baseline="$baseline", candidate="$candidate""#),

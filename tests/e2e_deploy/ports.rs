@@ -271,3 +271,64 @@ fn receiver_pushes_to_the_analyzer_service_and_its_ports_line_up() {
         "data_dir {data_dir} is not a mounted volume"
     );
 }
+
+#[test]
+fn receiver_probes_and_telemetry_port_line_up_and_stay_clear_of_the_collectors() {
+    let objects = kubernetes_objects();
+    let (deployment, receiver) = receiver_sidecar(&objects);
+    let telemetry = flag(&args(&receiver), "--telemetry")
+        .unwrap_or_else(|| panic!("the receiver sidecar has no --telemetry"));
+    let telemetry_port = port_of(&telemetry);
+    // The Collector's own telemetry (8888) and health_check (13133) share the pod.
+    assert!(
+        ![8888, 13133].contains(&telemetry_port),
+        "--telemetry {telemetry} clashes with the Collector"
+    );
+    let named_port = |container: &Value, name: &str| -> Option<u16> {
+        container["ports"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .find(|p| str_of(p, "name") == name)
+            .and_then(|p| p["containerPort"].as_u64())
+            .and_then(|p| u16::try_from(p).ok())
+    };
+    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+        let get = &receiver[probe]["httpGet"];
+        let port = match &get["port"] {
+            Value::String(name) => named_port(&receiver, name)
+                .unwrap_or_else(|| panic!("{probe} names port {name}, which the sidecar lacks")),
+            Value::Number(number) => number
+                .as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(0),
+            other => panic!("{probe}.httpGet.port is {other:?}"),
+        };
+        assert_eq!(
+            port, telemetry_port,
+            "{probe} probes another port than --telemetry"
+        );
+    }
+    assert_eq!(
+        str_of(&receiver["readinessProbe"]["httpGet"], "path"),
+        "/readyz"
+    );
+    assert_eq!(
+        str_of(&receiver["livenessProbe"]["httpGet"], "path"),
+        "/healthz"
+    );
+    // No other container of the pod listens there.
+    for container in containers(&deployment) {
+        if str_of(&container, "name") == str_of(&receiver, "name") {
+            continue;
+        }
+        for port in container["ports"].as_sequence().into_iter().flatten() {
+            assert_ne!(
+                port["containerPort"].as_u64(),
+                Some(u64::from(telemetry_port)),
+                "{} also uses the receiver's telemetry port",
+                str_of(&container, "name")
+            );
+        }
+    }
+}

@@ -16,7 +16,9 @@ use serde_yaml_ng::Value;
 use crate::manifests::{
     containers, documents, kubernetes_objects, object, receiver_sidecar, str_of, yaml_files,
 };
-use crate::shipped::{MountedSecrets, analyzer_config, start_analyzer, start_receiver};
+use crate::shipped::{
+    MountedSecrets, ShippedReceiver, analyzer_config, start_analyzer, start_receiver,
+};
 
 fn postgres_objects() -> Vec<Value> {
     yaml_files("kubernetes/postgres")
@@ -88,12 +90,11 @@ fn two_replicas_from_the_shipped_config_share_one_database() {
 
     // A receiver pushes to the first replica only; the second reports it.
     let (_, sidecar) = receiver_sidecar(&kubernetes_objects());
-    let (mut receiver, _, otlp_http) = start_receiver(
-        &sidecar,
-        &secrets,
-        first.push,
-        &dir.path().join("receiver.log"),
-    );
+    let ShippedReceiver {
+        process: mut receiver,
+        otlp_http,
+        ..
+    } = start_receiver(&sidecar, &secrets, first.push, dir.path());
     let body = Shop::prod().traces_request(3, 1).encode_to_vec();
     let token = format!("Bearer {}", MountedSecrets::token("otlp"));
     let accepted = http_request(

@@ -54,6 +54,8 @@ pub struct Demo {
     /// Stopped when the demo is dropped.
     _process: DemoProcess,
     pub http: SocketAddr,
+    /// The built-in receiver's telemetry listener (`/metrics`, `/healthz`, `/readyz`).
+    pub telemetry: SocketAddr,
 }
 
 impl Demo {
@@ -71,6 +73,7 @@ impl Demo {
         });
         Demo {
             http: process.http(),
+            telemetry: process.telemetry(),
             _process: process,
         }
     }
@@ -78,5 +81,10 @@ impl Demo {
     /// The demo analyzer's `/metrics` text.
     pub fn metrics(&self) -> String {
         http_get(&format!("http://{}/metrics", self.http)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The demo receiver's own `/metrics` text.
+    pub fn receiver_metrics(&self) -> String {
+        http_get(&format!("http://{}/metrics", self.telemetry)).unwrap_or_else(|e| panic!("{e}"))
     }
 }

@@ -62,8 +62,9 @@ pub fn prometheus_for(demo: &Demo, dir: &ScratchDir) -> Prometheus {
     let config = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
          rule_files:\n{rule_list}\
-         scrape_configs:\n  - job_name: otel-parity-analyzer\n    static_configs:\n      - targets: ['{}']\n",
-        demo.http
+         scrape_configs:\n  - job_name: otel-parity-analyzer\n    static_configs:\n      - targets: ['{}']\n\
+         \x20 - job_name: otel-parity-receiver\n    static_configs:\n      - targets: ['{}']\n",
+        demo.http, demo.telemetry
     );
     let path = dir.path().join("prometheus.yml");
     std::fs::write(&path, config).unwrap_or_else(|e| panic!("cannot write prometheus.yml: {e}"));

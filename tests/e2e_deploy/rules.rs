@@ -16,11 +16,12 @@ pub const RUNBOOK_URL: &str =
     "https://github.com/otel-parity/otel-parity/blob/main/docs/runbook.md";
 
 /// The alerts the issue asks for, by name.
-const REQUIRED_ALERTS: [&str; 4] = [
+const REQUIRED_ALERTS: [&str; 5] = [
     "TelemetryParityTracesMissing",
     "TelemetryParityIngestionRatioOutOfBand",
     "TelemetryParitySamplingDrift",
     "TelemetryParityCoverageFastBurn",
+    "TelemetryParityReceiverPushFailing",
 ];
 
 /// How long promtool may take (its unit tests evaluate days of series).

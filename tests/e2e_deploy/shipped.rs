@@ -185,16 +185,25 @@ pub(crate) fn start_analyzer(
     }
 }
 
+/// A running receiver started from the shipped sidecar's arguments.
+pub(crate) struct ShippedReceiver {
+    pub(crate) process: ChildProcess,
+    pub(crate) otlp_http: SocketAddr,
+    pub(crate) telemetry: SocketAddr,
+}
+
 /// Starts the receiver sidecar with its shipped arguments, its loopback
-/// ports moved to free ones and the analyzer Service to `analyzer_push`;
-/// returns it with its OTLP/gRPC and OTLP/HTTP addresses.
+/// ports moved to free ones, its state under `dir/receiver-state` and the
+/// analyzer Service to `analyzer_push`; its output goes to
+/// `dir/receiver.log`.
 pub(crate) fn start_receiver(
     sidecar: &Value,
     secrets: &MountedSecrets,
     analyzer_push: SocketAddr,
-    log: &Path,
-) -> (ChildProcess, SocketAddr, SocketAddr) {
-    let (grpc, otlp_http): (SocketAddr, SocketAddr) = (loopback(), loopback());
+    dir: &Path,
+) -> ShippedReceiver {
+    let (grpc, otlp_http, telemetry): (SocketAddr, SocketAddr, SocketAddr) =
+        (loopback(), loopback(), loopback());
     let mut receiver_args: Vec<String> = args(sidecar)
         .iter()
         .map(|arg| expand_env(sidecar, arg))
@@ -211,6 +220,11 @@ pub(crate) fn start_receiver(
             format!("https://localhost:{}", analyzer_push.port()),
         ),
         ("--push-interval", "500ms".to_owned()),
+        ("--telemetry", telemetry.to_string()),
+        (
+            "--state-dir",
+            dir.join("receiver-state").display().to_string(),
+        ),
     ] {
         let index = receiver_args
             .iter()
@@ -227,10 +241,14 @@ pub(crate) fn start_receiver(
     let mut receiver = spawn(
         "otel-parity receive",
         Command::new(env!("CARGO_BIN_EXE_otel-parity")).args(&receiver_args),
-        log,
+        &dir.join("receiver.log"),
     );
     receiver.wait_until(START_TIMEOUT, "listening on both OTLP ports", || {
         port_accepts(grpc) && port_accepts(otlp_http)
     });
-    (receiver, grpc, otlp_http)
+    ShippedReceiver {
+        process: receiver,
+        otlp_http,
+        telemetry,
+    }
 }

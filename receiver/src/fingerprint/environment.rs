@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
+use otel_parity_model::merge::merge_overflow_counts;
 use otel_parity_proto::v1 as pb;
 use parking_lot::{Mutex, RwLock};
 use xxhash_rust::xxh3::Xxh3;
@@ -165,6 +166,16 @@ impl Environment {
             })
         });
         *self.memory.carried.lock() = Some(carried);
+    }
+
+    /// What this environment counted into overflow buckets: its own caps'
+    /// and every service's.
+    pub fn overflow_totals(&self) -> pb::Overflow {
+        let mut totals = *self.overflow.lock();
+        for slot in &self.services.read().slots {
+            merge_overflow_counts(&mut totals, &slot.state.lock().overflow());
+        }
+        totals
     }
 
     /// Heap bytes held by this environment's sketches and span memory.

@@ -24,9 +24,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hashbrown::HashMap;
+use otel_parity_model::merge::merge_overflow_counts;
 use otel_parity_proto::v1 as pb;
 use otel_parity_runtime::time::unix_nanos_now;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 
 pub use self::metrics::REQUEST_DURATION_METRICS;
@@ -147,6 +148,9 @@ pub struct Fingerprinter {
     /// What the receiver was sent over its lifetime (not per window).
     received: [SignalCounters; 3],
     next_request: AtomicU64,
+    /// Overflow counts of the windows taken so far; held while a window is
+    /// taken so that lifetime totals never go backwards.
+    ended_overflow: Mutex<pb::Overflow>,
 }
 
 /// The nested messages under `number` of `message` (repeated message fields).
@@ -167,6 +171,7 @@ impl Fingerprinter {
             memories: RwLock::new(HashMap::new()),
             received: Default::default(),
             next_request: AtomicU64::new(0),
+            ended_overflow: Mutex::new(pb::Overflow::default()),
         }
     }
 
@@ -337,6 +342,7 @@ impl Fingerprinter {
     /// window (or a parent whose child does) still makes its edge there.
     /// Normally returns within a millisecond; call it off the async executor.
     pub fn take_window(&self) -> pb::Snapshot {
+        let mut ended_overflow = self.ended_overflow.lock();
         let ended = {
             let mut window = self.window.write();
             let ended = std::mem::replace(&mut *window, Window::starting_now());
@@ -353,7 +359,34 @@ impl Fingerprinter {
             }
             ended
         };
+        merge_overflow_counts(&mut ended_overflow, &window_overflow(&ended));
         self.snapshot_of(&ended)
+    }
+
+    /// Everything counted into overflow buckets since the engine started,
+    /// per cap: the ended windows' and the current one's.
+    pub fn overflow_totals(&self) -> pb::Overflow {
+        let ended = self.ended_overflow.lock();
+        let mut totals = *ended;
+        merge_overflow_counts(&mut totals, &window_overflow(&self.window.read()));
+        totals
+    }
+
+    /// Requests and items per signal received so far over the engine's
+    /// lifetime (accepted requests; items fingerprinted or in overflow).
+    pub fn received_totals(&self) -> [(u64, u64); 3] {
+        Signal::ALL.map(|signal| {
+            let c = &self.received[signal.index()];
+            (
+                c.requests.load(Ordering::Relaxed),
+                c.items.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// When the current window started, in Unix nanoseconds.
+    pub fn window_start_unix_nano(&self) -> u64 {
+        self.window.read().start_unix_nano
     }
 
     fn snapshot_of(&self, window: &Window) -> pb::Snapshot {
@@ -389,6 +422,18 @@ impl Fingerprinter {
             }),
         }
     }
+}
+
+/// A window's overflow counts: the environments cap's and each environment's.
+fn window_overflow(window: &Window) -> pb::Overflow {
+    let mut totals = pb::Overflow {
+        environments: window.overflow.load(Ordering::Relaxed),
+        ..Default::default()
+    };
+    for env in window.environments.values() {
+        merge_overflow_counts(&mut totals, &env.overflow_totals());
+    }
+    totals
 }
 
 /// Items in one resource block, for blocks that go over a cap.

@@ -124,6 +124,11 @@ impl ServiceState {
         self.ingestion[signal.index()].items += items;
     }
 
+    /// What went over this service's caps so far in the window.
+    pub fn overflow(&self) -> pb::Overflow {
+        self.overflow
+    }
+
     /// Heap bytes held by sketches (what can grow with traffic).
     pub fn memory_bytes(&self) -> usize {
         self.metrics.memory_bytes() + self.resource.memory_bytes()

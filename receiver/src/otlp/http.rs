@@ -1,7 +1,7 @@
 //! OTLP/HTTP: `POST /v1/traces`, `/v1/metrics`, `/v1/logs` with protobuf or
 //! OTLP/JSON bodies, optionally gzip-compressed.
 
-use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -13,18 +13,27 @@ use otel_parity_runtime::auth::AuthOutcome;
 use prost::Message;
 use tonic::Code;
 
-use super::compression::{DecompressError, gunzip_bounded};
+use super::body::{BodyError, read_body};
+use super::compression::{DecompressError, gunzip_within};
+use super::grpc::over_budget;
+use super::intake::Intake;
 use super::json;
 use super::response::{RpcStatus, export_response, export_response_json};
-use crate::{Fingerprinter, Signal};
+use crate::Signal;
+use crate::telemetry::{Protocol, Refusal};
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
 
+/// How many times its size an OTLP/JSON body is charged to the admission
+/// budget while it is converted: the parsed `serde_json::Value` tree and the
+/// protobuf written from it (measured on the shop's requests: about 3.5×).
+const JSON_CONVERSION_FACTOR: usize = 4;
+
 /// What the HTTP server shares across requests.
 #[derive(Clone)]
 struct HttpState {
-    engine: Arc<Fingerprinter>,
+    intake: Intake,
     max_body_size: usize,
 }
 
@@ -36,10 +45,11 @@ enum Format {
 }
 
 /// The OTLP/HTTP routes; bodies over `max_body_size` bytes (before or after
-/// decompression) are refused with 413.
-pub fn router(engine: Arc<Fingerprinter>, max_body_size: usize) -> Router {
+/// decompression) are refused with 413, bodies over the admission budget
+/// with 503 and `Retry-After`.
+pub fn router(intake: Intake, max_body_size: usize) -> Router {
     let state = HttpState {
-        engine,
+        intake,
         max_body_size,
     };
     Router::new()
@@ -57,30 +67,40 @@ pub fn router(engine: Arc<Fingerprinter>, max_body_size: usize) -> Router {
         .with_state(state)
 }
 
-/// An OTLP/HTTP error: status code, gRPC code for the `Status` body, message.
+/// An OTLP/HTTP error: status code, the `Status` body, and its encoding.
 struct ExportError {
     status: StatusCode,
-    code: Code,
-    message: String,
+    body: RpcStatus,
     format: Format,
+    /// `Retry-After` of a retryable refusal.
+    retry_after: Option<Duration>,
+}
+
+impl ExportError {
+    fn new(status: StatusCode, code: Code, message: String, format: Format) -> Self {
+        ExportError {
+            status,
+            body: RpcStatus::new(code, message),
+            format,
+            retry_after: None,
+        }
+    }
 }
 
 impl IntoResponse for ExportError {
     fn into_response(self) -> Response {
-        let body = RpcStatus {
-            code: self.code as i32,
-            message: self.message,
-        };
         let (content_type, bytes) = match self.format {
-            Format::Protobuf => (PROTOBUF, body.encode_to_vec()),
-            Format::Json => (JSON, body.to_json()),
+            Format::Protobuf => (PROTOBUF, self.body.encode_to_vec()),
+            Format::Json => (JSON, self.body.to_json()),
         };
         let mut response =
             (self.status, [(header::CONTENT_TYPE, content_type)], bytes).into_response();
-        if self.code == Code::Unavailable {
+        if let Some(delay) = self.retry_after {
+            // Whole seconds, at least one.
+            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         response
     }
@@ -91,12 +111,12 @@ impl IntoResponse for ExportError {
 /// the request's encoding (a runtime `Refusal`).
 pub fn unauthenticated(outcome: AuthOutcome, headers: &HeaderMap) -> Response {
     let format = request_format(headers).unwrap_or(Format::Protobuf);
-    let mut response = ExportError {
-        status: StatusCode::UNAUTHORIZED,
-        code: Code::Unauthenticated,
-        message: outcome.message().to_owned(),
+    let mut response = ExportError::new(
+        StatusCode::UNAUTHORIZED,
+        Code::Unauthenticated,
+        outcome.message().to_owned(),
         format,
-    }
+    )
     .into_response();
     response
         .headers_mut()
@@ -128,20 +148,90 @@ async fn export(
     }
 }
 
+/// A request refused whole: why (for the counters) and the answer.
+struct Refused {
+    reason: Refusal,
+    error: ExportError,
+}
+
 async fn handle(
     state: &HttpState,
     headers: &HeaderMap,
     body: Body,
     signal: Signal,
 ) -> Result<Response, ExportError> {
-    let engine = &state.engine;
-    let refuse = |status, code, message: String, format, wire_bytes| {
-        engine.reject_request(signal, wire_bytes);
-        ExportError {
-            status,
-            code,
-            message,
-            format,
+    let intake = &state.intake;
+    let mut wire = 0;
+    let handled = receive(state, headers, body, signal, &mut wire).await;
+    let (format, protobuf, converted, _reservation) = match handled {
+        Ok(received) => received,
+        Err(refused) => {
+            intake.refuse(signal, Protocol::Http, refused.reason, wire);
+            return Err(refused.error);
+        }
+    };
+    let mut outcome = match intake.ingest(signal, Protocol::Http, &protobuf, wire) {
+        Ok(outcome) => outcome,
+        Err(malformed) => {
+            // Counted as refused by the intake.
+            return Err(ExportError::new(
+                StatusCode::BAD_REQUEST,
+                Code::InvalidArgument,
+                malformed.to_string(),
+                format,
+            ));
+        }
+    };
+    if let Some((rejected, reason)) = converted
+        && rejected > 0
+    {
+        intake.reject_items(signal, rejected);
+        outcome.rejected += rejected;
+        if reason.is_some() {
+            outcome.rejection = reason;
+        }
+    }
+    intake.accepted(signal, Protocol::Http, &outcome, wire, protobuf.len());
+    let (content_type, body) = match format {
+        Format::Protobuf => (PROTOBUF, export_response(signal, &outcome)),
+        Format::Json => (JSON, export_response_json(signal, &outcome)),
+    };
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// What a request holds once read, decompressed and converted: its format,
+/// the protobuf, what conversion left out, and the budget it holds.
+type Received = (
+    Format,
+    Vec<u8>,
+    Option<(u64, Option<String>)>,
+    crate::admission::Reservation,
+);
+
+/// Reads, decompresses and converts a request within the size limit and
+/// the admission budget; `wire` is set to the bytes read.
+async fn receive(
+    state: &HttpState,
+    headers: &HeaderMap,
+    body: Body,
+    signal: Signal,
+    wire: &mut usize,
+) -> Result<Received, Refused> {
+    let intake = &state.intake;
+    let refused = |status, code, message: String, format, reason| Refused {
+        reason,
+        error: ExportError::new(status, code, message, format),
+    };
+    let overloaded = |wanted: usize, format| {
+        let delay = intake.budget().retry_after();
+        Refused {
+            reason: Refusal::Overloaded,
+            error: ExportError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                body: RpcStatus::unavailable(over_budget(intake, wanted), delay),
+                format,
+                retry_after: Some(delay),
+            },
         }
     };
     let Some(format) = request_format(headers) else {
@@ -150,12 +240,12 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("none");
         let message = format!("unsupported content type {found:?}: use {PROTOBUF} or {JSON}");
-        return Err(refuse(
+        return Err(refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::InvalidArgument,
             message,
             Format::Protobuf,
-            0,
+            Refusal::Unsupported,
         ));
     };
     let gzip = match headers
@@ -166,112 +256,122 @@ async fn handle(
         Some(v) if v.eq_ignore_ascii_case("gzip") => true,
         Some(other) => {
             let message = format!("unsupported content encoding {other:?}: use gzip or none");
-            return Err(refuse(
+            return Err(refused(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Code::InvalidArgument,
                 message,
                 format,
-                0,
+                Refusal::Unsupported,
             ));
         }
     };
     let limit = state.max_body_size;
-    let wire = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
-            return Err(if too_large {
-                let message = format!("request body exceeds the limit of {limit} bytes");
-                refuse(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    Code::ResourceExhausted,
-                    message,
-                    format,
-                    limit,
-                )
-            } else {
-                let message = format!("could not read the request body: {error}");
-                refuse(
+    let too_large = |format| {
+        let message = format!("request body exceeds the limit of {limit} bytes");
+        refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::ResourceExhausted,
+            message,
+            format,
+            Refusal::TooLarge,
+        )
+    };
+    // A declared length is refused or reserved before a byte of the body is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(format));
+    }
+    let Some(mut reservation) = intake.admit(declared.unwrap_or(0)) else {
+        return Err(overloaded(declared.unwrap_or(0), format));
+    };
+    let read = read_body(body, limit, declared, &mut reservation).await;
+    let body = match read {
+        Ok((bytes, read)) => {
+            *wire = read;
+            bytes
+        }
+        Err((error, read)) => {
+            *wire = read;
+            return Err(match error {
+                BodyError::TooLarge => too_large(format),
+                BodyError::OverBudget => overloaded(read, format),
+                BodyError::Broken(error) => refused(
                     StatusCode::BAD_REQUEST,
                     Code::InvalidArgument,
-                    message,
+                    format!("could not read the request body: {error}"),
                     format,
-                    0,
-                )
+                    Refusal::Malformed,
+                ),
             });
         }
     };
     let decoded = if gzip {
-        match gunzip_bounded(&wire, limit) {
-            Ok(decoded) => decoded.into(),
+        let decompressed = gunzip_within(&body, limit, &mut reservation);
+        let freed = body.capacity();
+        drop(body);
+        reservation.shrink(freed);
+        match decompressed {
+            Ok(decoded) => decoded,
+            Err(DecompressError::OverBudget) => {
+                return Err(overloaded(reservation.bytes(), format));
+            }
             Err(error @ DecompressError::TooLarge { .. }) => {
-                let status = StatusCode::PAYLOAD_TOO_LARGE;
-                return Err(refuse(
-                    status,
+                return Err(refused(
+                    StatusCode::PAYLOAD_TOO_LARGE,
                     Code::ResourceExhausted,
                     error.to_string(),
                     format,
-                    wire.len(),
+                    Refusal::TooLarge,
                 ));
             }
             Err(error) => {
-                return Err(refuse(
+                return Err(refused(
                     StatusCode::BAD_REQUEST,
                     Code::InvalidArgument,
                     error.to_string(),
                     format,
-                    wire.len(),
+                    Refusal::Malformed,
                 ));
             }
         }
     } else {
-        wire.clone()
+        body
     };
 
-    let (protobuf, converted) = match format {
-        Format::Protobuf => (decoded, None),
-        Format::Json => match json::transcode(signal, &decoded) {
-            Ok(t) => (
-                t.protobuf.into(),
-                Some((t.rejected_items, t.first_rejection)),
-            ),
-            Err(error) => {
-                let message = format!("invalid OTLP/JSON {signal} request: {error}");
-                return Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    Code::InvalidArgument,
-                    message,
-                    format,
-                    wire.len(),
-                ));
+    match format {
+        Format::Protobuf => Ok((format, decoded, None, reservation)),
+        Format::Json => {
+            let conversion = decoded.len().saturating_mul(JSON_CONVERSION_FACTOR);
+            if !reservation.grow(conversion) {
+                return Err(overloaded(conversion, format));
             }
-        },
-    };
-    let mut outcome = match engine.ingest(signal, &protobuf, wire.len()) {
-        Ok(outcome) => outcome,
-        Err(malformed) => {
-            // The engine counted the rejection.
-            return Err(ExportError {
-                status: StatusCode::BAD_REQUEST,
-                code: Code::InvalidArgument,
-                message: malformed.to_string(),
-                format,
-            });
-        }
-    };
-    if let Some((rejected, reason)) = converted
-        && rejected > 0
-    {
-        engine.reject_items(signal, rejected);
-        outcome.rejected += rejected;
-        if reason.is_some() {
-            outcome.rejection = reason;
+            match json::transcode(signal, &decoded) {
+                Ok(t) => {
+                    drop(decoded);
+                    // Held until the response: the protobuf. It was
+                    // allocated within the estimate charged above.
+                    let _ = reservation.resize(t.protobuf.capacity());
+                    Ok((
+                        format,
+                        t.protobuf,
+                        Some((t.rejected_items, t.first_rejection)),
+                        reservation,
+                    ))
+                }
+                Err(error) => {
+                    let message = format!("invalid OTLP/JSON {signal} request: {error}");
+                    Err(refused(
+                        StatusCode::BAD_REQUEST,
+                        Code::InvalidArgument,
+                        message,
+                        format,
+                        Refusal::Malformed,
+                    ))
+                }
+            }
         }
     }
-    let (content_type, body) = match format {
-        Format::Protobuf => (PROTOBUF, export_response(signal, &outcome)),
-        Format::Json => (JSON, export_response_json(signal, &outcome)),
-    };
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response())
 }

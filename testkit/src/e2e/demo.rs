@@ -27,6 +27,7 @@ pub struct DemoProcess {
     process: ChildProcess,
     http: SocketAddr,
     push: SocketAddr,
+    telemetry: SocketAddr,
     _dir: ScratchDir,
 }
 
@@ -52,7 +53,7 @@ impl DemoProcess {
 
     fn try_start(args: &[&str]) -> Result<Self, String> {
         let dir = ScratchDir::new("demo");
-        let [grpc, otlp_http, http, push] = free_ports().map(loopback);
+        let [grpc, otlp_http, http, push, telemetry] = free_ports().map(loopback);
         let mut command = Command::new(otel_parity_binary());
         command
             .arg("demo")
@@ -60,6 +61,7 @@ impl DemoProcess {
             .args(["--otlp-http", &otlp_http.to_string()])
             .args(["--listen", &http.to_string()])
             .args(["--push-listen", &push.to_string()])
+            .args(["--telemetry", &telemetry.to_string()])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .args(args)
@@ -79,6 +81,7 @@ impl DemoProcess {
             process,
             http,
             push,
+            telemetry,
             _dir: dir,
         })
     }
@@ -91,6 +94,11 @@ impl DemoProcess {
     /// The analyzer's push port.
     pub fn push(&self) -> SocketAddr {
         self.push
+    }
+
+    /// The built-in receiver's telemetry listener (`/metrics`, `/healthz`, `/readyz`).
+    pub fn telemetry(&self) -> SocketAddr {
+        self.telemetry
     }
 
     /// `http://127.0.0.1:<port><path>` on the HTTP API.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::child::{ChildOutput, ChildProcess};
+use super::http_client::HttpClient;
 use super::otel_parity_binary;
 use super::ports::{free_ports, loopback, port_accepts};
 use super::process::ScratchDir;
@@ -28,14 +29,16 @@ pub struct ReceiverProcess {
     process: ChildProcess,
     grpc_addr: SocketAddr,
     http_addr: SocketAddr,
+    telemetry_addr: SocketAddr,
     snapshot_path: PathBuf,
     _scratch: ScratchDir,
 }
 
 impl ReceiverProcess {
-    /// Starts `otel-parity receive --otlp-grpc … --otlp-http … --snapshot … --snapshot-interval
-    /// 1s` followed by `extra_args`, and waits until both OTLP ports accept connections. Retries
-    /// with new ports when the process exits before it is ready (a port taken meanwhile).
+    /// Starts `otel-parity receive --otlp-grpc … --otlp-http … --telemetry … --snapshot …
+    /// --snapshot-interval 1s` followed by `extra_args`, and waits until its three ports accept
+    /// connections. Retries with new ports when the process exits before it is ready (a port
+    /// taken meanwhile).
     pub fn start(extra_args: &[&str]) -> Self {
         Self::start_with(extra_args, &[], "1s")
     }
@@ -60,8 +63,7 @@ impl ReceiverProcess {
         snapshot_interval: &str,
     ) -> Result<Self, String> {
         let scratch = ScratchDir::new("receiver");
-        let [grpc_port, http_port] = free_ports();
-        let (grpc_addr, http_addr) = (loopback(grpc_port), loopback(http_port));
+        let [grpc_addr, http_addr, telemetry_addr] = free_ports().map(loopback);
         let snapshot_path = scratch.path().join("snapshot.json");
         let mut args = vec![
             "receive".to_owned(),
@@ -69,6 +71,8 @@ impl ReceiverProcess {
             grpc_addr.to_string(),
             "--otlp-http".to_owned(),
             http_addr.to_string(),
+            "--telemetry".to_owned(),
+            telemetry_addr.to_string(),
             "--snapshot".to_owned(),
             snapshot_path.display().to_string(),
             "--snapshot-interval".to_owned(),
@@ -88,12 +92,13 @@ impl ReceiverProcess {
         let mut process =
             ChildProcess::spawn(&name, &mut command, output).stop_timeout(RECEIVER_STOP_TIMEOUT);
         process.wait_for(RECEIVER_START_TIMEOUT, "listening", || {
-            port_accepts(grpc_addr) && port_accepts(http_addr)
+            port_accepts(grpc_addr) && port_accepts(http_addr) && port_accepts(telemetry_addr)
         })?;
         Ok(Self {
             process,
             grpc_addr,
             http_addr,
+            telemetry_addr,
             snapshot_path,
             _scratch: scratch,
         })
@@ -122,6 +127,31 @@ impl ReceiverProcess {
     /// The OTLP/HTTP listen address.
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    /// The telemetry listener's address (`/metrics`, `/healthz`, `/readyz`).
+    pub fn telemetry_addr(&self) -> SocketAddr {
+        self.telemetry_addr
+    }
+
+    /// GET `path` on the telemetry listener: status and body; panics when it does not answer.
+    pub fn telemetry_get(&self, path: &str) -> (u16, String) {
+        let url = format!("http://{}{path}", self.telemetry_addr);
+        HttpClient::new()
+            .get(&url)
+            .unwrap_or_else(|e| panic!("{url}: {e}\n{}", self.stderr_tail()))
+    }
+
+    /// The receiver's `/metrics` text (Prometheus text format).
+    pub fn metrics(&self) -> String {
+        let (status, body) = self.telemetry_get("/metrics");
+        assert_eq!(status, 200, "/metrics answered {status}: {body}");
+        body
+    }
+
+    /// SIGKILL: the receiver dies at once, as in an OOM kill or a lost node.
+    pub fn kill_9(&mut self) -> ExitStatus {
+        self.process.kill()
     }
 
     /// Where the receiver writes its snapshot.
