@@ -14,6 +14,9 @@
 //! - report latency over `since=1h` and `since=24h` (median of 5);
 //! - the analyzers' CPU while idle (share of one core over 20 s).
 //!
+//! Evaluation rounds run every 2 s (`--evaluation-interval`; the analyzer's
+//! default is 15 s), so that pushes meet many of them.
+//!
 //! The fingerprint is the test kit's shop (five services, prod) run through
 //! the receiver's engine, then varied per receiver (instance ids, counts) so
 //! that no two pushes are alike.
@@ -42,6 +45,7 @@ struct Options {
     steady_seconds: u64,
     span_minutes: u64,
     copies: u64,
+    evaluation_interval: String,
 }
 
 fn options() -> Options {
@@ -55,6 +59,7 @@ fn options() -> Options {
         steady_seconds: 20,
         span_minutes: 55,
         copies: 2,
+        evaluation_interval: "2s".to_owned(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -71,6 +76,7 @@ fn options() -> Options {
             "--steady-seconds" => options.steady_seconds = number(),
             "--span-minutes" => options.span_minutes = number().max(1),
             "--copies" => options.copies = number().max(1),
+            "--evaluation-interval" => options.evaluation_interval = value.clone(),
             other => usage(other),
         }
         i += 2;
@@ -86,7 +92,7 @@ fn usage(flag: &str) -> ! {
     eprintln!(
         "fleet_load: bad argument {flag:?}\nusage: fleet_load [--receivers N] [--windows W] \
          [--concurrency C] [--store STORE] [--replicas R] [--steady-rate PUSHES_PER_S] \
-         [--steady-seconds S] [--span-minutes M] [--copies C]"
+         [--steady-seconds S] [--span-minutes M] [--copies C] [--evaluation-interval D]"
     );
     std::process::exit(2)
 }
@@ -122,13 +128,13 @@ fn binary() -> PathBuf {
     }
 }
 
-fn start_analyzer(store: &str, data_dir: &std::path::Path) -> Analyzer {
+fn start_analyzer(store: &str, data_dir: &std::path::Path, interval: &str) -> Analyzer {
     let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let push = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let config = data_dir.join("analyzer.yaml");
     std::fs::write(
         &config,
-        "evaluation:\n  baseline: prod\n  interval: 2s\n  since: 1h\n",
+        format!("evaluation:\n  baseline: prod\n  interval: {interval}\n  since: 1h\n"),
     )
     .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
     let child = Command::new(binary())
@@ -174,25 +180,30 @@ fn millis(d: Duration) -> f64 {
 }
 
 /// Sends `pushes` with `concurrency` clients spread over `channels`;
-/// returns every push's latency and the number that failed.
+/// returns every push's latency and the number that failed. Push `i` of
+/// `count` is made by `make(i)` when it is sent (a fleet's pushes, decoded,
+/// would not fit in memory all at once).
 async fn send_all(
     channels: &[Channel],
-    pushes: Vec<pb::PushRequest>,
+    count: u64,
+    make: Arc<dyn Fn(u64) -> pb::PushRequest + Send + Sync>,
     concurrency: usize,
 ) -> (Vec<Duration>, u64) {
-    let queue = Arc::new(std::sync::Mutex::new(pushes));
+    let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..concurrency {
         let mut client = ParityServiceClient::new(channels[worker % channels.len()].clone());
-        let queue = Arc::clone(&queue);
+        let (next, make) = (Arc::clone(&next), Arc::clone(&make));
         let failed = Arc::clone(&failed);
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             loop {
-                let Some(push) = queue.lock().ok().and_then(|mut q| q.pop()) else {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
                     return latencies;
-                };
+                }
+                let push = make(i);
                 let started = Instant::now();
                 if client.push(push).await.is_err() {
                     failed.fetch_add(1, Ordering::Relaxed);
@@ -372,7 +383,7 @@ fn main() {
         .map(|i| {
             let dir = scratch.join(format!("replica-{i}"));
             std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-            start_analyzer(&store, &dir)
+            start_analyzer(&store, &dir, &options.evaluation_interval)
         })
         .collect();
     runtime.block_on(async {
@@ -395,26 +406,28 @@ fn main() {
         let span = Duration::from_secs(options.span_minutes * 60);
         let spacing = span / options.windows.max(1) as u32;
         let first_window = now_nanos() - span.as_nanos() as u64;
-        let mut pushes = Vec::new();
-        for (environment, base) in [("prod", &prod), ("staging", &staging)] {
-            for window in 0..options.windows {
-                for receiver in 0..options.receivers {
-                    pushes.push(fleet::push(
-                        base,
-                        environment,
-                        receiver,
-                        window,
-                        first_window,
-                        spacing,
-                    ));
-                }
-            }
-        }
-        pushes.reverse();
-        let filled = pushes.len() as f64;
+        // Oldest windows first, both environments, every receiver.
+        let per_environment = options.windows * options.receivers;
+        let filled = 2 * per_environment;
+        let (receivers, bases) = (
+            options.receivers,
+            Arc::new([("prod", prod.clone()), ("staging", staging.clone())]),
+        );
+        let make = Arc::new(move |i: u64| {
+            let (environment, base) = &bases[(i % 2) as usize];
+            let j = i / 2;
+            fleet::push(
+                base,
+                environment,
+                j % receivers,
+                j / receivers,
+                first_window,
+                spacing,
+            )
+        });
         let cpu_before = analyzer_cpu(&analyzers);
         let started = Instant::now();
-        let (latencies, failed) = send_all(&channels, pushes, options.concurrency).await;
+        let (latencies, failed) = send_all(&channels, filled, make, options.concurrency).await;
         print_latencies("fill", &latencies, failed, started.elapsed());
 
         // Roll-up catches up.
@@ -428,7 +441,7 @@ fn main() {
             "roll-up caught up {:.1} s after the last push; analyzer CPU per push \
              (stored and rolled up): {:.0} µs",
             started.elapsed().as_secs_f64(),
-            (analyzer_cpu(&analyzers) - cpu_before) * 1e6 / filled
+            (analyzer_cpu(&analyzers) - cpu_before) * 1e6 / filled as f64
         );
 
         // 2. Steady pushes while evaluation rounds run (every 2 s).

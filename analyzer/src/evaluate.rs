@@ -176,13 +176,12 @@ impl Evaluator {
             self.history.record(&reports, now);
             return Ok(reports.len());
         }
-        let stored: Vec<String> = self
-            .store
-            .environments()
-            .await?
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        // Counted here, not every round: the count changes only with the
+        // change marker.
+        let environments = self.store.environments().await?;
+        self.metrics
+            .set_stored_pushes(environments.iter().map(|e| e.pushes).sum());
+        let stored: Vec<String> = environments.into_iter().map(|e| e.name).collect();
         let candidates = self.candidates(&stored);
         let baseline = &self.config.evaluation.baseline;
         let mut reports = Vec::new();
@@ -271,12 +270,6 @@ impl Evaluator {
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "retention failed; retrying next interval"),
-            }
-            match self.store.environments().await {
-                Ok(environments) => self
-                    .metrics
-                    .set_stored_pushes(environments.iter().map(|e| e.pushes).sum()),
-                Err(error) => tracing::warn!(%error, "cannot count stored pushes"),
             }
             if let Err(error) = self.evaluate_once().await {
                 tracing::warn!(%error, "evaluation failed; retrying next interval");

@@ -599,21 +599,19 @@ pub(super) fn environment_totals(
 pub(super) fn change_marker(
     transaction: &rusqlite::Transaction<'_>,
 ) -> Result<(u64, u64), StoreError> {
-    Ok(transaction.query_row(
-        "SELECT (SELECT coalesce(max(version), 0) * 1000003 + count(*) FROM rollups),
-                (SELECT coalesce(max(id), 0) FROM pending_pushes)",
-        [],
-        |row| Ok((get_u64(row, 0)?, get_u64(row, 1)?)),
-    )?)
+    Ok(transaction
+        .prepare_cached(
+            "SELECT (SELECT coalesce(max(version), 0) * 1000003 + count(*) FROM rollups),
+                    (SELECT coalesce(max(id), 0) FROM pending_pushes)",
+        )?
+        .query_row([], |row| Ok((get_u64(row, 0)?, get_u64(row, 1)?)))?)
 }
 
 /// Pushes waiting to be rolled up.
 pub(super) fn pending_count(transaction: &rusqlite::Transaction<'_>) -> Result<u64, StoreError> {
-    Ok(
-        transaction.query_row("SELECT count(*) FROM pending_pushes", [], |row| {
-            get_u64(row, 0)
-        })?,
-    )
+    Ok(transaction
+        .prepare_cached("SELECT count(*) FROM pending_pushes")?
+        .query_row([], |row| get_u64(row, 0))?)
 }
 
 /// A value stored from a `u64`: callers validated it fits.
