@@ -5,7 +5,6 @@
 mod labels;
 mod round;
 pub mod sampling;
-mod text;
 
 use std::sync::atomic::AtomicU64;
 
@@ -269,7 +268,7 @@ impl AnalyzerMetrics {
     /// The classic Prometheus text format (0.0.4), for scrapers and tools
     /// that do not ask for OpenMetrics (`promtool check metrics` among them).
     pub fn encode_prometheus(&self) -> String {
-        text::to_prometheus_text(&self.encode_openmetrics())
+        otel_parity_runtime::exposition::to_prometheus_text(&self.encode_openmetrics())
     }
 }
 

@@ -160,25 +160,9 @@ async fn findings(
 /// OpenMetrics when the scraper asks for it (Prometheus does), else the
 /// classic text format.
 async fn metrics(State(state): State<ApiState>, headers: axum::http::HeaderMap) -> Response {
-    let openmetrics = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/openmetrics-text"));
-    if openmetrics {
-        let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-        (
-            [(header::CONTENT_TYPE, content_type)],
-            state.metrics.encode_openmetrics(),
-        )
-            .into_response()
-    } else {
-        let content_type = "text/plain; version=0.0.4; charset=utf-8";
-        (
-            [(header::CONTENT_TYPE, content_type)],
-            state.metrics.encode_prometheus(),
-        )
-            .into_response()
-    }
+    let (content_type, body) =
+        otel_parity_runtime::exposition::negotiate(&headers, state.metrics.encode_openmetrics());
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 /// Ready while the store takes reads and writes: a replica whose database
