@@ -98,7 +98,9 @@ fn main() -> Result<(), Failure> {
         .into(),
         ..Default::default()
     };
-    let baseline = Baseline::from_telemetry(&Telemetry::from_snapshots([&prod_snapshot]));
+    let telemetry =
+        Telemetry::from_snapshots([&prod_snapshot]).expect("the shop's snapshot merges");
+    let baseline = Baseline::from_telemetry(&telemetry);
     let mut lint = serde_json::to_vec(&capture)?;
     lint.push(0);
     lint.extend_from_slice(baseline.to_yaml().as_bytes());
