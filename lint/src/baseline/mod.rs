@@ -128,7 +128,12 @@ impl MetricBaseline {
         Self {
             monotonic: (kind == "sum").then(|| metric.is_monotonic()),
             unit: metric.main_unit().unwrap_or_default().to_owned(),
-            temporality: metric.main_temporality().map(str::to_owned),
+            // A temporality no SDK sends (a snapshot file may hold any string) is no
+            // promise either: the baseline would not read back.
+            temporality: metric
+                .main_temporality()
+                .filter(|temporality| TEMPORALITIES.contains(temporality))
+                .map(str::to_owned),
             labels: metric.attribute_keys.keys().cloned().collect(),
             // A layout that is not one (the service's bounds do not increase) is no promise,
             // and a baseline holding it would not read back.
@@ -360,6 +365,23 @@ services:
             assert_eq!(metric.kind, "histogram");
             assert_eq!(metric.buckets, None);
         }
+    }
+
+    #[test]
+    fn a_baseline_written_from_an_unknown_temporality_reads_back_without_it() {
+        // Found by the fuzz smoke (`lint`): a snapshot whose sum said temporality
+        // `cumul$schemaative` made `--write-baseline` write a baseline the next run refused.
+        let capture = telemetry(vec![service("shop/checkout").metric(
+            "app.orders.placed",
+            sum("{order}", true).temporality("cumul$schemaative"),
+        )]);
+        let written = Baseline::from_telemetry(&capture);
+        let read = Baseline::parse(&written.to_yaml(), "b.yaml").expect("reads back");
+        let metric = &read.services["shop/checkout"].metrics["app.orders.placed"];
+        assert_eq!(
+            (metric.kind.as_str(), metric.temporality.as_deref()),
+            ("sum", None)
+        );
     }
 
     #[test]
