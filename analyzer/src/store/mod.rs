@@ -21,83 +21,27 @@
 
 pub mod buckets;
 mod handoff;
+mod location;
 mod postgres;
 pub mod rollup;
 mod sqlite;
 mod sqlite_writer;
+mod validate;
+
+pub use self::location::{StoreLocation, redact_url};
+use self::validate::{ValidPush, validate};
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use otel_parity_model::check::check_fingerprint;
 use otel_parity_model::limits::FingerprintLimits;
 use otel_parity_proto::v1::{EnvironmentFingerprint, PushRequest};
-use prost::Message;
 
 use self::buckets::RangePlan;
 use self::rollup::{CorruptRollup, RangeMerge, RollupPass};
 
 /// Pending pushes merged per roll-up pass, at most.
 const ROLLUP_BATCH: usize = 2_000;
-
-/// Where the store lives: `--store` / `store:` in the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreLocation {
-    /// An SQLite file (`sqlite:PATH`, or `otel-parity.db` under `--data-dir`).
-    Sqlite(std::path::PathBuf),
-    /// A private SQLite file in the temp directory, removed at close.
-    SqliteTemporary,
-    /// A PostgreSQL database (`postgres://USER:PASS@HOST:PORT/DB`).
-    Postgres(String),
-}
-
-impl StoreLocation {
-    /// Parses `sqlite:PATH` or a `postgres://` / `postgresql://` URL.
-    pub fn parse(spec: &str) -> Result<StoreLocation, StoreError> {
-        if let Some(path) = spec.strip_prefix("sqlite:") {
-            if path.is_empty() {
-                return Err(StoreError::Location {
-                    spec: spec.to_owned(),
-                    reason:
-                        "sqlite: needs a file path, e.g. sqlite:/var/lib/otel-parity/otel-parity.db"
-                            .into(),
-                });
-            }
-            return Ok(StoreLocation::Sqlite(path.into()));
-        }
-        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
-            postgres::check_url(spec)?;
-            return Ok(StoreLocation::Postgres(spec.to_owned()));
-        }
-        Err(StoreError::Location {
-            spec: redact_url(spec),
-            reason: "expected sqlite:PATH or postgres://USER:PASS@HOST:PORT/DB".into(),
-        })
-    }
-
-    /// The location for logs and errors, without a password.
-    pub fn redacted(&self) -> String {
-        match self {
-            StoreLocation::Sqlite(path) => format!("sqlite:{}", path.display()),
-            StoreLocation::SqliteTemporary => "sqlite (temporary)".into(),
-            StoreLocation::Postgres(url) => redact_url(url),
-        }
-    }
-}
-
-/// `scheme://user:***@host/...`: a URL with its password hidden.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-    let Some((credentials, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    let user = credentials.split_once(':').map_or(credentials, |(u, _)| u);
-    let slash = if rest.contains('/') { "/" } else { "" };
-    format!("{scheme}://{user}:***@{host}{slash}{path}")
-}
 
 /// How long each part of the store is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,18 +206,6 @@ pub struct Retired {
 /// same marker may reuse what they computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChangeMarker(u64, u64);
-
-/// A push that passed validation, in the form the backends store.
-#[derive(Debug, Clone)]
-pub(crate) struct ValidPush {
-    environment: String,
-    receiver_instance: String,
-    window_start: i64,
-    window_end: i64,
-    sequence: i64,
-    received_at: i64,
-    fingerprint: Vec<u8>,
-}
 
 /// Retention as absolute cutoffs, computed once per pass.
 #[derive(Debug, Clone, Copy)]
@@ -618,58 +550,6 @@ fn summarize(totals: Vec<EnvironmentTotals>) -> Vec<EnvironmentSummary> {
             last_window_end_unix_nano: last,
         })
         .collect()
-}
-
-/// Checks what the store relies on (the envelope, and a fingerprint that a
-/// correct receiver under `limits` could have made, so that nothing read
-/// later fails) and prepares the push for storing.
-fn validate(
-    push: &PushRequest,
-    received_at: u64,
-    limits: &FingerprintLimits,
-) -> Result<ValidPush, StoreError> {
-    let invalid = |reason: String| StoreError::InvalidPush(describe(push, &reason));
-    if push.environment.is_empty() {
-        return Err(invalid("environment is empty".into()));
-    }
-    if push.receiver_instance.is_empty() {
-        return Err(invalid("receiver_instance is empty".into()));
-    }
-    if push.window_end_unix_nano < push.window_start_unix_nano {
-        return Err(invalid(format!(
-            "window_end_unix_nano {} is before window_start_unix_nano {}",
-            push.window_end_unix_nano, push.window_start_unix_nano
-        )));
-    }
-    let Some(fingerprint) = &push.fingerprint else {
-        return Err(invalid("fingerprint is missing".into()));
-    };
-    check_fingerprint(fingerprint, limits).map_err(|e| invalid(format!("fingerprint {e}")))?;
-    let stored = |field: &str, value: u64| {
-        i64::try_from(value).map_err(|_| {
-            invalid(format!(
-                "{field} {value} is beyond the year 2262 (largest storable is {})",
-                i64::MAX
-            ))
-        })
-    };
-    Ok(ValidPush {
-        environment: push.environment.clone(),
-        receiver_instance: push.receiver_instance.clone(),
-        window_start: stored("window_start_unix_nano", push.window_start_unix_nano)?,
-        sequence: stored("sequence", push.sequence)?,
-        window_end: stored("window_end_unix_nano", push.window_end_unix_nano)?,
-        received_at: stored("received_at_unix_nano", received_at)?,
-        fingerprint: fingerprint.encode_to_vec(),
-    })
-}
-
-/// Names the push in an error: which environment, receiver and sequence.
-fn describe(push: &PushRequest, reason: &str) -> String {
-    format!(
-        "push of environment {:?} from receiver {:?}, sequence {}: {reason}",
-        push.environment, push.receiver_instance, push.sequence
-    )
 }
 
 fn nanos(duration: Duration) -> u64 {

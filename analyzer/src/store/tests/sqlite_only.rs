@@ -2,6 +2,8 @@
 
 use rusqlite::Connection;
 
+use prost::Message;
+
 use super::*;
 
 async fn open(path: &std::path::Path) -> Result<Store, StoreError> {
