@@ -107,6 +107,20 @@ impl std::fmt::Debug for PostgresStore {
 
 /// tokio-postgres errors print "db error" alone; the server's message is
 /// in the source.
+
+/// A read-only transaction that sees one snapshot of the database
+/// (REPEATABLE READ), so that rollups and pending pushes read together agree.
+async fn snapshot(
+    client: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(pg)
+}
 fn pg(error: tokio_postgres::Error) -> StoreError {
     match error.as_db_error() {
         Some(db) => StoreError::Backend(format!("{}: {}", db.code().code(), db.message())),
@@ -377,13 +391,7 @@ impl PostgresStore {
         plan: &RangePlan,
     ) -> Result<(Vec<(RollupRow, u64)>, Vec<PendingPush>), StoreError> {
         let mut client = self.client().await?;
-        let transaction = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(pg)?;
+        let transaction = snapshot(&mut client).await?;
         let mut rows = Vec::new();
         let ranges = std::iter::once((Level::Hour, &plan.hours))
             .chain(plan.minutes.iter().map(|r| (Level::Minute, r)))
@@ -456,13 +464,7 @@ impl PostgresStore {
     /// Every environment's hour rollups and pending pushes, for totals.
     pub(super) async fn environment_totals(&self) -> Result<Vec<EnvironmentTotals>, StoreError> {
         let mut client = self.client().await?;
-        let transaction = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(pg)?;
+        let transaction = snapshot(&mut client).await?;
         let mut totals = Vec::new();
         for row in transaction
             .query(
