@@ -105,9 +105,6 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// tokio-postgres errors print "db error" alone; the server's message is
-/// in the source.
-
 /// A read-only transaction that sees one snapshot of the database
 /// (REPEATABLE READ), so that rollups and pending pushes read together agree.
 async fn snapshot(
@@ -121,6 +118,9 @@ async fn snapshot(
         .await
         .map_err(pg)
 }
+
+/// tokio-postgres errors print "db error" alone; the server's message is
+/// in the source.
 fn pg(error: tokio_postgres::Error) -> StoreError {
     match error.as_db_error() {
         Some(db) => StoreError::Backend(format!("{}: {}", db.code().code(), db.message())),
