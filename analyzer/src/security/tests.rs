@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use otel_parity_testkit::e2e::ScratchDir;
 use tower::ServiceExt;
 
 use super::*;
@@ -9,11 +10,9 @@ use crate::evaluate::Evaluator;
 use crate::store::Store;
 use crate::web::http::{ApiState, router};
 
-/// Token files `push`, `api`, `metrics` in a scratch directory, and an analyzer config that
-/// uses them.
-fn config_with_tokens(name: &str) -> AnalyzerConfig {
-    let dir = std::env::temp_dir().join(format!("analyzer-security-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// Token files `push`, `api`, `metrics` in `dir`, and an analyzer config that uses them.
+fn config_with_tokens(dir: &ScratchDir) -> AnalyzerConfig {
+    let dir = dir.path();
     let mut config = AnalyzerConfig::default();
     for (set, token) in [
         ("push", "push-token"),
@@ -62,7 +61,8 @@ async fn status(
 
 #[tokio::test]
 async fn each_route_group_takes_its_own_tokens_and_probes_stay_open() {
-    let config = config_with_tokens("routes");
+    let tokens = ScratchDir::new("analyzer-security-routes");
+    let config = config_with_tokens(&tokens);
     let metrics = Arc::new(AnalyzerMetrics::new());
     let security = Security::new(&config, &metrics).unwrap();
     assert!(security.push_guard.is_some());

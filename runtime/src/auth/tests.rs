@@ -3,14 +3,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tower::{Layer, ServiceExt, service_fn};
 
-use super::*;
+use otel_parity_testkit::e2e::ScratchDir;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("runtime-auth-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use super::*;
 
 fn headers(authorization: Option<&str>) -> HeaderMap {
     let mut headers = HeaderMap::new();
@@ -28,7 +23,7 @@ fn token_set(dir: &Path, name: &str, text: &str) -> (Arc<TokenSet>, PathBuf) {
 
 #[test]
 fn every_line_of_the_file_is_a_token_and_nothing_else_is() {
-    let dir = scratch("lines");
+    let dir = ScratchDir::new("runtime-auth-lines");
     let (set, _) = token_set(
         &dir,
         "push",
@@ -52,7 +47,7 @@ fn every_line_of_the_file_is_a_token_and_nothing_else_is() {
 
 #[test]
 fn credentials_are_judged_by_their_header() {
-    let dir = scratch("outcomes");
+    let dir = ScratchDir::new("runtime-auth-outcomes");
     let (push, _) = token_set(&dir, "push", "push-token\n");
     let (api, _) = token_set(&dir, "api", "api-token\n");
     let guard = Guard::new(vec![api]);
@@ -92,7 +87,7 @@ fn credentials_are_judged_by_their_header() {
 
 #[test]
 fn a_rotated_token_file_takes_effect_and_an_emptied_one_keeps_the_old_tokens() {
-    let dir = scratch("rotate");
+    let dir = ScratchDir::new("runtime-auth-rotate");
     let (set, path) = token_set(&dir, "api", "old\n");
     std::fs::write(&path, "old\nnew\n").unwrap();
     std::thread::sleep(TOKEN_RELOAD_INTERVAL + Duration::from_millis(100));
@@ -110,7 +105,7 @@ fn a_rotated_token_file_takes_effect_and_an_emptied_one_keeps_the_old_tokens() {
 
 #[test]
 fn a_file_without_tokens_is_an_error_that_names_it() {
-    let dir = scratch("empty");
+    let dir = ScratchDir::new("runtime-auth-empty");
     let path = dir.join("tokens");
     std::fs::write(&path, "# none yet\n\n").unwrap();
     assert_eq!(
@@ -133,7 +128,7 @@ fn refuse(outcome: AuthOutcome, _: &HeaderMap) -> Response<String> {
 
 #[tokio::test]
 async fn the_layer_refuses_without_calling_the_service_and_hides_the_token_from_it() {
-    let dir = scratch("layer");
+    let dir = ScratchDir::new("runtime-auth-layer");
     let (api, _) = token_set(&dir, "api", "api-token\n");
     let outcomes = Arc::new(parking_lot::Mutex::new(Vec::new()));
     let seen = Arc::clone(&outcomes);
@@ -185,7 +180,7 @@ async fn the_layer_refuses_without_calling_the_service_and_hides_the_token_from_
 
 #[test]
 fn the_client_sends_the_first_token_of_its_file_marked_sensitive() {
-    let dir = scratch("client");
+    let dir = ScratchDir::new("runtime-auth-client");
     let path = dir.join("token");
     std::fs::write(&path, "# current\nfirst\nsecond\n").unwrap();
     let token = ClientToken::from_file(path).unwrap();

@@ -14,17 +14,11 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+use otel_parity_testkit::e2e::ScratchDir;
+
 use super::*;
 use crate::shutdown::ShutdownTrigger;
 use crate::tls::{ALPN_HTTP, TlsServerSettings, TlsVersion};
-
-/// A directory for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("runtime-serve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A server answering "hello" after `delay`, counting requests in flight and the most seen.
 struct Running {
@@ -196,7 +190,7 @@ async fn closed_after<S: tokio::io::AsyncRead + Unpin>(
 
 #[tokio::test]
 async fn https_is_served_with_the_configured_certificate() {
-    let dir = scratch("https");
+    let dir = ScratchDir::new("runtime-serve-https");
     let ca = TestCa::new("test CA");
     let (tls, _, _) = server_tls(&dir, &ca, None, TlsVersion::Tls12);
     let server = start(
@@ -226,7 +220,7 @@ async fn https_is_served_with_the_configured_certificate() {
 
 #[tokio::test]
 async fn with_a_client_ca_only_clients_with_its_certificates_are_served() {
-    let dir = scratch("mtls");
+    let dir = ScratchDir::new("runtime-serve-mtls");
     let ca = TestCa::new("server CA");
     let clients = TestCa::new("client CA");
     let strangers = TestCa::new("stranger CA");
@@ -265,7 +259,7 @@ async fn with_a_client_ca_only_clients_with_its_certificates_are_served() {
 
 #[tokio::test]
 async fn min_version_1_3_refuses_tls_1_2_clients() {
-    let dir = scratch("minversion");
+    let dir = ScratchDir::new("runtime-serve-minversion");
     let ca = TestCa::new("test CA");
     let (tls, _, _) = server_tls(&dir, &ca, None, TlsVersion::Tls13);
     let server = start(
@@ -291,7 +285,7 @@ async fn min_version_1_3_refuses_tls_1_2_clients() {
 
 #[tokio::test]
 async fn a_rotated_certificate_serves_new_handshakes_and_drops_no_connection() {
-    let dir = scratch("rotate");
+    let dir = ScratchDir::new("runtime-serve-rotate");
     let ca = TestCa::new("test CA");
     let (tls, cert, key) = server_tls(&dir, &ca, None, TlsVersion::Tls12);
     let server = start(
@@ -334,7 +328,7 @@ async fn a_rotated_certificate_serves_new_handshakes_and_drops_no_connection() {
 
 #[tokio::test]
 async fn a_client_that_never_finishes_the_handshake_is_cut_off() {
-    let dir = scratch("handshake");
+    let dir = ScratchDir::new("runtime-serve-handshake");
     let ca = TestCa::new("test CA");
     let (tls, _, _) = server_tls(&dir, &ca, None, TlsVersion::Tls12);
     let limits = ConnectionLimits {

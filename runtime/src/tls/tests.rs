@@ -1,13 +1,8 @@
 use otel_parity_testkit::tls::TestCa;
 
-use super::*;
+use otel_parity_testkit::e2e::ScratchDir;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("runtime-tls-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use super::*;
 
 fn version(yaml: &str) -> Result<TlsVersion, String> {
     serde_yaml_ng::from_str::<TlsVersion>(yaml).map_err(|e| e.to_string())
@@ -49,7 +44,7 @@ fn settings_default_to_tls_1_2_a_reload_every_5s_and_a_10s_handshake() {
 
 #[test]
 fn unusable_files_are_named() {
-    let dir = scratch("files");
+    let dir = ScratchDir::new("runtime-tls-files");
     let ca = TestCa::new("test CA");
     let (cert, key) = ca.server("server").write(&dir, "server");
     let (_, other_key) = ca.server("other").write(&dir, "other");

@@ -38,6 +38,14 @@ impl ScratchDir {
     }
 }
 
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
 impl Drop for ScratchDir {
     fn drop(&mut self) {
         if thread::panicking() {
