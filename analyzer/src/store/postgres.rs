@@ -70,6 +70,9 @@ const MIGRATIONS: &[&str] = &[
         version BIGINT NOT NULL,
         PRIMARY KEY (environment, level_seconds, bucket_start_unix_nano)
     );",
+    // 2: the newest rollup version (every change check asks for it) from an
+    // index rather than a scan.
+    "CREATE INDEX otel_parity_rollups_by_version ON otel_parity_rollups (version);",
 ];
 
 /// Any fixed number: the advisory lock that serializes migrations.

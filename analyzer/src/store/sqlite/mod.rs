@@ -88,6 +88,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
                window_end_unix_nano, fingerprint
         FROM pushes ORDER BY window_start_unix_nano;
     DROP TABLE pushes;",
+    // 3: the newest rollup version (every roll-up upsert and every change
+    // check asks for it) from an index, not from a scan that reads each
+    // row's fingerprint overflow pages to reach the column after it.
+    "CREATE INDEX rollups_by_version ON rollups (version);",
 ];
 
 /// The schema version this code writes and understands.

@@ -131,7 +131,7 @@ async fn database_from_a_newer_release_is_refused() {
             error,
             StoreError::UnsupportedSchema {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             }
         ),

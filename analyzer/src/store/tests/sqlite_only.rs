@@ -30,8 +30,27 @@ async fn file_is_written_ahead_with_full_sync_and_migrated_once() {
     // Migrations create tables without IF NOT EXISTS: a second run would fail.
     for _ in 0..2 {
         drop(open(&db.0).await.unwrap());
-        assert_eq!(user_version(&db.0), 2);
+        assert_eq!(user_version(&db.0), sqlite::SCHEMA_VERSION);
     }
+}
+
+#[tokio::test]
+async fn the_newest_rollup_version_is_read_from_an_index() {
+    let db = TempPath::new("version-index");
+    drop(open(&db.0).await.unwrap());
+    let raw = Connection::open(&db.0).unwrap();
+    // A scan would read every row's fingerprint to reach the column after it.
+    let plan: Vec<String> = raw
+        .prepare("EXPLAIN QUERY PLAN SELECT coalesce(max(version), 0) FROM rollups")
+        .unwrap()
+        .query_map([], |row| row.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        plan,
+        ["SEARCH rollups USING COVERING INDEX rollups_by_version"]
+    );
 }
 
 #[tokio::test]
@@ -62,7 +81,7 @@ async fn pushes_stored_by_release_one_are_rolled_up_after_the_upgrade() {
         }
     }
     let store = open(&db.0).await.unwrap();
-    assert_eq!(user_version(&db.0), 2);
+    assert_eq!(user_version(&db.0), sqlite::SCHEMA_VERSION);
     assert_eq!(store.pending_pushes().await.unwrap(), 2);
     assert_eq!(
         checkout_counts(&everything(&store, "production").await),
@@ -95,7 +114,7 @@ async fn database_from_a_newer_release_is_refused_and_left_alone() {
             error,
             StoreError::UnsupportedSchema {
                 found: 99,
-                supported: 2,
+                supported: 3,
                 ..
             }
         ),
