@@ -1,5 +1,6 @@
-//! The store failing under a running analyzer: PostgreSQL restarting, and
-//! the SQLite file's disk filling up. Pushes are refused as UNAVAILABLE
+//! The store failing under a running analyzer: PostgreSQL restarting, the
+//! SQLite file's disk filling up, the SQLite file on a read-only mount.
+//! Pushes are refused as UNAVAILABLE
 //! (receivers keep their windows and retry), `/readyz` says not ready, the
 //! analyzer recovers by itself when the store does, and in the end the
 //! store counts exactly what the receivers acknowledged.
@@ -174,6 +175,22 @@ impl SmallDisk {
     }
 }
 
+impl SmallDisk {
+    /// Remounts the disk with `mode` (`ro` or `rw`).
+    fn remount(&self, mode: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&self.0)
+            .status()
+            .unwrap_or_else(|e| panic!("mount: {e}"));
+        assert!(
+            status.success(),
+            "remount {mode} {}: {status}",
+            self.0.display()
+        );
+    }
+}
+
 impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
@@ -238,6 +255,82 @@ fn sqlite_disk_full_makes_pushes_retry_and_the_analyzer_recovers() {
         analyzer.terminate();
         report
     };
+    assert!(
+        report.acknowledged[Phase::AnalyzerDown as usize] > 0,
+        "{:?}",
+        report.acknowledged
+    );
+    drop(disk);
+}
+
+#[test]
+fn sqlite_file_on_a_read_only_mount_serves_reads_refuses_pushes_and_recovers() {
+    if !can_mount() {
+        eprintln!("skipped: mounting a small tmpfs needs root (CI runs as root)");
+        return;
+    }
+    let scratch = ScratchDir::new("read-only");
+    // The data directory is the mount: the analyzer's stderr files stay writable beside it.
+    let disk = SmallDisk::mount(scratch.path().join("data"), "16m");
+    let site = AnalyzerSite::new(&disk.0);
+    let mut first = AnalyzerProcess::start_at(&site, 1);
+    let (receiver, sender, control) = traffic("prod", &first);
+    assert!(wait_until(TIMEOUT, || {
+        first.environments()["prod"]["pushes"].as_u64() >= Some(3)
+    }));
+
+    // The analyzer dies and its file comes back read-only (the mount; a file
+    // the analyzer's user may not write is the same to SQLite).
+    control.set_phase(Phase::AnalyzerDown);
+    first.kill_9();
+    disk.remount("ro");
+    let analyzer = AnalyzerProcess::start_unready_at(&site, 2);
+    assert!(
+        analyzer
+            .get("/readyz")
+            .is_ok_and(|(_, body)| body.contains("readonly database")),
+        "{:?}",
+        analyzer.get("/readyz")
+    );
+    // What is stored is served; pushes fail as retryable.
+    assert!(
+        analyzer.environments()["prod"]["pushes"].as_u64() >= Some(3),
+        "{}",
+        analyzer.environments()
+    );
+    assert!(wait_until(TIMEOUT, || {
+        sample(
+            &analyzer.metrics(),
+            "otel_parity_pushes_total{result=\"error\"}",
+        ) >= 2.0
+    }));
+    thread::sleep(Duration::from_millis(500));
+
+    // Writable again: the same process takes pushes again.
+    disk.remount("rw");
+    let writable_at = unix_nanos_now();
+    control.set_phase(Phase::After);
+    assert!(
+        wait_until(TIMEOUT, || readyz(&analyzer) == 200),
+        "/readyz did not recover once the file was writable: {:?}",
+        analyzer.get("/readyz")
+    );
+    assert!(
+        wait_until(TIMEOUT, || {
+            last_window_end(&analyzer.environments(), "prod") >= writable_at
+        }),
+        "the receiver did not catch up: {}",
+        analyzer.environments()
+    );
+    let mut analyzer = analyzer;
+    let report = finish(
+        "prod",
+        receiver,
+        sender,
+        &analyzer,
+        &StoreLocation::Sqlite(site.store_path()),
+    );
+    analyzer.terminate();
     assert!(
         report.acknowledged[Phase::AnalyzerDown as usize] > 0,
         "{:?}",

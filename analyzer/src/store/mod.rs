@@ -256,18 +256,10 @@ impl Store {
         let backend = match location {
             StoreLocation::Sqlite(path) => {
                 let path = path.clone();
-                let (writer, readers) = run_blocking(move || sqlite::open(&path)).await?;
-                Backend::Sqlite {
-                    writer: sqlite_writer::SqliteWriter::start(writer)?,
-                    readers: Arc::new(readers),
-                }
+                sqlite_backend(run_blocking(move || sqlite::open(&path)).await?)?
             }
             StoreLocation::SqliteTemporary => {
-                let (writer, readers) = run_blocking(sqlite::open_temporary).await?;
-                Backend::Sqlite {
-                    writer: sqlite_writer::SqliteWriter::start(writer)?,
-                    readers: Arc::new(readers),
-                }
+                sqlite_backend(run_blocking(sqlite::open_temporary).await?)?
             }
             StoreLocation::Postgres(url) => {
                 Backend::Postgres(postgres::PostgresStore::connect(url).await?)
@@ -502,6 +494,17 @@ impl Store {
             Backend::Postgres(pg) => pg.describe(),
         }
     }
+}
+
+/// The SQLite backend over an opened database: its writer thread and readers.
+fn sqlite_backend(
+    (writer, readers): (rusqlite::Connection, sqlite::SqliteReaders),
+) -> Result<Backend, StoreError> {
+    let readers = Arc::new(readers);
+    Ok(Backend::Sqlite {
+        writer: sqlite_writer::SqliteWriter::start(writer, Arc::clone(&readers))?,
+        readers,
+    })
 }
 
 fn outcome_of(pass: &RollupPass) -> RollupOutcome {

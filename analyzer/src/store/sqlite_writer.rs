@@ -2,13 +2,21 @@
 //! that arrive while a transaction commits wait and go into the next one
 //! together (group commit), so the cost of an fsync is shared; each push is
 //! answered after the commit that made it durable.
+//!
+//! After a failed write the thread opens a new connection before the next
+//! one: SQLite opens a file it may not write (a read-only mount, a wrong
+//! owner) read-only for good, so only a new connection sees it writable
+//! again once that is fixed. Until then the old connection stays. A
+//! readiness check is a write too (see [`sqlite::check_writable`]): the
+//! store reports the last write's failure until a write commits.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::rollup::RollupPass;
+use super::sqlite::SqliteReaders;
 use super::{RetentionCutoffs, Retired, StoreError, Stored, ValidPush, sqlite};
 
 /// Pushes committed in one transaction, at most.
@@ -43,12 +51,16 @@ impl std::fmt::Debug for Command {
 }
 
 impl SqliteWriter {
-    /// Starts the writer thread on `connection`.
-    pub(super) fn start(connection: Connection) -> Result<SqliteWriter, StoreError> {
+    /// Starts the writer thread on `connection`, a connection to the
+    /// database `readers` read.
+    pub(super) fn start(
+        connection: Connection,
+        readers: Arc<SqliteReaders>,
+    ) -> Result<SqliteWriter, StoreError> {
         let (commands, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("otel-parity-store-writer".into())
-            .spawn(move || run(connection, queue))
+            .spawn(move || run(connection, &readers, queue))
             .map_err(|e| StoreError::Backend(format!("cannot start the store writer: {e}")))?;
         Ok(SqliteWriter { commands })
     }
@@ -90,12 +102,16 @@ impl SqliteWriter {
     }
 }
 
-fn run(mut connection: Connection, queue: mpsc::Receiver<Command>) {
+fn run(connection: Connection, readers: &SqliteReaders, queue: mpsc::Receiver<Command>) {
+    let mut connection = Some(connection);
     let mut inserts: Vec<(ValidPush, oneshot::Sender<Result<Stored, StoreError>>)> = Vec::new();
     let mut others = Vec::new();
     // The last write's failure, until a write succeeds: readiness reports it.
     let mut failing: Option<StoreError> = None;
     while let Ok(first) = queue.recv() {
+        if failing.is_some() {
+            connection = reconnect(connection, readers);
+        }
         let mut next = Some(first);
         // Everything already queued goes into this round.
         while let Some(command) = next {
@@ -111,7 +127,7 @@ fn run(mut connection: Connection, queue: mpsc::Receiver<Command>) {
         }
         if !inserts.is_empty() {
             let (pushes, replies): (Vec<_>, Vec<_>) = inserts.drain(..).unzip();
-            match sqlite::insert_batch(&mut connection, &pushes) {
+            match open(&mut connection).and_then(|c| sqlite::insert_batch(c, &pushes)) {
                 Ok(results) => {
                     failing = None;
                     for (reply, result) in replies.into_iter().zip(results) {
@@ -130,20 +146,50 @@ fn run(mut connection: Connection, queue: mpsc::Receiver<Command>) {
         for command in others.drain(..) {
             match command {
                 Command::CommitRollup(pass, reply) => {
-                    let result = sqlite::commit_rollup(&mut connection, &pass);
+                    let result =
+                        open(&mut connection).and_then(|c| sqlite::commit_rollup(c, &pass));
                     failing = result.as_ref().err().cloned();
                     let _ = reply.send(result);
                 }
                 Command::Retain(cutoffs, reply) => {
-                    let _ = reply.send(sqlite::apply_retention(&mut connection, &cutoffs));
+                    let result =
+                        open(&mut connection).and_then(|c| sqlite::apply_retention(c, &cutoffs));
+                    if let Err(error) = &result {
+                        failing = Some(error.clone());
+                    }
+                    let _ = reply.send(result);
                 }
                 Command::Check(reply) => {
-                    let result = sqlite::check_writable(&mut connection)
-                        .and_then(|()| failing.clone().map_or(Ok(()), Err));
+                    // After a failed write, only a write that commits says
+                    // the store is back (whatever stops writes, even when
+                    // nothing else is written meanwhile).
+                    let result = open(&mut connection)
+                        .and_then(|c| sqlite::check_writable(c, failing.is_some()));
+                    failing = result.as_ref().err().cloned();
                     let _ = reply.send(result);
                 }
                 Command::Insert(..) => unreachable!("inserts are grouped above"),
             }
         }
     }
+}
+
+/// A new connection in place of `old`, which is closed first, with the
+/// readers' idle ones: only when none is left open does SQLite look at the
+/// file afresh (a file it opened read-only stays so for the process while
+/// any connection to it is open). `None` when the file cannot be opened
+/// now; the next failed write tries again.
+fn reconnect(old: Option<Connection>, readers: &SqliteReaders) -> Option<Connection> {
+    drop(old);
+    readers.close_idle();
+    sqlite::connect(readers.path())
+        .inspect_err(|error| tracing::warn!(%error, "store writer cannot reopen the database"))
+        .ok()
+}
+
+/// The writer's connection, or why there is none.
+fn open(connection: &mut Option<Connection>) -> Result<&mut Connection, StoreError> {
+    connection
+        .as_mut()
+        .ok_or_else(|| StoreError::Backend("the database could not be reopened".into()))
 }

@@ -125,7 +125,7 @@ impl AnalyzerProcess {
             site.args = args.to_vec();
             site.https = https;
             site.client = client.clone();
-            match Self::try_start_at(&site, 1) {
+            match Self::try_start_at(&site, 1, 200) {
                 Ok(mut analyzer) => {
                     analyzer._scratch = Some(scratch);
                     return analyzer;
@@ -140,10 +140,20 @@ impl AnalyzerProcess {
     /// `/readyz` answers. `generation` numbers the start (its stderr goes to its own file next
     /// to the data directory).
     pub fn start_at(site: &AnalyzerSite, generation: u32) -> Self {
-        Self::try_start_at(site, generation).unwrap_or_else(|failure| panic!("{failure}"))
+        Self::try_start_at(site, generation, 200).unwrap_or_else(|failure| panic!("{failure}"))
     }
 
-    fn try_start_at(site: &AnalyzerSite, generation: u32) -> Result<Self, String> {
+    /// [`start_at`](Self::start_at) a store that cannot take writes: returns once `/readyz`
+    /// says 503.
+    pub fn start_unready_at(site: &AnalyzerSite, generation: u32) -> Self {
+        Self::try_start_at(site, generation, 503).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    fn try_start_at(
+        site: &AnalyzerSite,
+        generation: u32,
+        readyz_status: u16,
+    ) -> Result<Self, String> {
         fs::create_dir_all(&site.data_dir)
             .unwrap_or_else(|e| panic!("cannot create data dir {}: {e}", site.data_dir.display()));
         let stderr_path = site
@@ -172,13 +182,13 @@ impl AnalyzerProcess {
             ChildProcess::spawn(&name, &mut command, ChildOutput::Stderr(&stderr_path))
                 .stop_timeout(STOP_TIMEOUT);
         let readyz = format!("{}/readyz", site.http_url());
-        process.wait_for(START_TIMEOUT, "ready", || {
+        process.wait_for(START_TIMEOUT, &format!("/readyz {readyz_status}"), || {
             port_accepts(site.push)
                 && port_accepts(site.http)
                 && site
                     .client
                     .get(&readyz)
-                    .is_ok_and(|(status, _)| status == 200)
+                    .is_ok_and(|(status, _)| status == readyz_status)
         })?;
         Ok(AnalyzerProcess {
             process,

@@ -177,7 +177,9 @@ fn open_file(file: SqliteFile) -> Result<(Connection, SqliteReaders), StoreError
     ))
 }
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+/// A connection to the database at `path`, set up as every connection of
+/// the store is (WAL, full sync, the busy timeout).
+pub(super) fn connect(path: &Path) -> Result<Connection, StoreError> {
     let open_error = |source| StoreError::Open {
         path: path.display().to_string(),
         reason: sqlite_reason(&source),
@@ -344,11 +346,20 @@ pub(super) fn commit_rollup(
     Ok(())
 }
 
-/// Whether the database takes the write lock now.
-pub(super) fn check_writable(connection: &mut Connection) -> Result<(), StoreError> {
+/// Whether the database takes a write now: the write lock, and a write of
+/// the file's header that changes nothing (SQLite grants the lock on a file
+/// it could only open read-only, and refuses the first write). `commit`
+/// commits that write, so that it must reach the disk too (after a failed
+/// write: the disk may be full); otherwise it is rolled back.
+pub(super) fn check_writable(connection: &mut Connection, commit: bool) -> Result<(), StoreError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    transaction.query_row("SELECT count(*) FROM pending_pushes", [], |_| Ok(()))?;
-    transaction.rollback()?;
+    let version = user_version(&transaction)?;
+    transaction.pragma_update(None, "user_version", version)?;
+    if commit {
+        transaction.commit()?;
+    } else {
+        transaction.rollback()?;
+    }
     Ok(())
 }
 

@@ -37,6 +37,13 @@ impl SqliteReaders {
         result
     }
 
+    /// Closes the connections kept between reads (SQLite shares what a
+    /// process knows of a file between its connections, a read-only
+    /// opening included, until the last one closes).
+    pub(in crate::store) fn close_idle(&self) {
+        self.idle.lock().clear();
+    }
+
     /// The database file.
     pub(in crate::store) fn path(&self) -> &Path {
         &self.file.path
