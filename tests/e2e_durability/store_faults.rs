@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use otel_parity_analyzer::store::StoreLocation;
 use otel_parity_testkit::e2e::{
-    AnalyzerProcess, AnalyzerSite, ReceiverProcess, ScratchDir, unix_nanos_now,
+    AnalyzerProcess, AnalyzerSite, ReceiverProcess, ScratchDir, otel_parity_binary,
+    run_with_timeout, unix_nanos_now,
 };
 use otel_parity_testkit::postgres::PostgresCluster;
 use serde_json::Value;
@@ -335,6 +336,31 @@ fn sqlite_file_on_a_read_only_mount_serves_reads_refuses_pushes_and_recovers() {
         report.acknowledged[Phase::AnalyzerDown as usize] > 0,
         "{:?}",
         report.acknowledged
+    );
+
+    // Closed cleanly, the database has no -wal and -shm files, and SQLite
+    // cannot create them on a read-only mount: the analyzer says so and exits.
+    disk.remount("ro");
+    let output = run_with_timeout(
+        Command::new(otel_parity_binary())
+            .args([
+                "analyze",
+                "--listen",
+                "127.0.0.1:0",
+                "--push-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(&disk.0),
+        TIMEOUT,
+        "otel-parity analyze on a read-only mount",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("otel-parity.db: unable to open database file")
+            && stderr.contains("so the directory must be writable"),
+        "{stderr}"
     );
     drop(disk);
 }

@@ -180,9 +180,18 @@ fn open_file(file: SqliteFile) -> Result<(Connection, SqliteReaders), StoreError
 /// A connection to the database at `path`, set up as every connection of
 /// the store is (WAL, full sync, the busy timeout).
 pub(super) fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let open_error = |source| StoreError::Open {
-        path: path.display().to_string(),
-        reason: sqlite_reason(&source),
+    let open_error = |source: rusqlite::Error| {
+        let mut reason = sqlite_reason(&source);
+        if source.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) && path.exists() {
+            reason.push_str(
+                " (the file exists: SQLite also creates its -wal and -shm files beside it, \
+                 so the directory must be writable)",
+            );
+        }
+        StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        }
     };
     let connection = Connection::open(path).map_err(open_error)?;
     // Reading the schema makes SQLite check the file header now, so a file
