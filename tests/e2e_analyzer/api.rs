@@ -43,12 +43,19 @@ fn promtool_check_metrics(exposition: &[u8]) -> (bool, String) {
 fn metrics_pass_promtool_and_carry_the_comparison() {
     let demo = Running::demo();
     let pair = r#"{baseline="prod",candidate="staging"}"#;
+    // The demo has printed its report: all its traffic is stored. A round
+    // that started before may have seen part of it: wait for one that
+    // started after (its timestamp is its start).
+    let stored_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs_f64();
     demo.wait_for(|d| {
         sample(
             &String::from_utf8_lossy(&d.get("/metrics").body),
-            &format!("otel_parity_coverage_ratio{pair}"),
+            &format!("otel_parity_last_evaluation_timestamp_seconds{pair}"),
         )
-        .is_some()
+        .is_some_and(|started| started > stored_at)
     });
     let response = demo.get("/metrics");
     assert_eq!(response.status, 200);
