@@ -19,7 +19,7 @@ use otel_parity_testkit::postgres::PostgresCluster;
 use serde_json::Value;
 
 use crate::exposition::sample;
-use crate::sender::{Control, Phase, Sender, SenderReport};
+use crate::sender::{Control, Phase, Sender};
 use crate::stored::{difference, merged, open_store_at, tally_of};
 use crate::wait_until;
 
@@ -59,14 +59,15 @@ fn traffic(
 }
 
 /// Stops the sender and the receiver (which flushes its queue) and checks
-/// that `location` counts exactly what was acknowledged.
+/// that `location` counts exactly what was acknowledged, some of it while
+/// the store was away.
 fn finish(
     env: &str,
     mut receiver: ReceiverProcess,
     sender: Sender,
     analyzer: &AnalyzerProcess,
     location: &StoreLocation,
-) -> SenderReport {
+) {
     let report = sender.stop();
     assert!(report.failures.is_empty(), "{env}: {:#?}", report.failures);
     let status = receiver.stop();
@@ -86,7 +87,64 @@ fn finish(
     if let Some(diff) = difference(&stored, &report.accepted) {
         panic!("the store does not count exactly what the receiver acknowledged:\n{diff}");
     }
-    report
+    assert!(
+        report.acknowledged[Phase::AnalyzerDown as usize] > 0,
+        "{:?}",
+        report.acknowledged
+    );
+}
+
+/// Waits until `analyzer` has stored `count` pushes of `env`.
+fn wait_for_pushes(analyzer: &AnalyzerProcess, env: &str, count: u64) {
+    assert!(
+        wait_until(TIMEOUT, || {
+            analyzer.environments()[env]["pushes"].as_u64() >= Some(count)
+        }),
+        "{env} did not reach {count} pushes: {}",
+        analyzer.environments()
+    );
+}
+
+/// Waits until `analyzer` has refused `count` pushes as retryable (store
+/// errors), then lets the receiver hold windows for a little longer.
+fn wait_for_refused_pushes(analyzer: &AnalyzerProcess, count: f64) {
+    assert!(
+        wait_until(TIMEOUT, || {
+            sample(
+                &analyzer.metrics(),
+                "otel_parity_pushes_total{result=\"error\"}",
+            ) >= count
+        }),
+        "pushes were not refused: {}",
+        analyzer.metrics()
+    );
+    thread::sleep(Duration::from_millis(500));
+}
+
+/// The store is back: the analyzer must be ready again by itself, the
+/// receiver of `env` must catch up to windows after now, and then the store
+/// must count exactly what was acknowledged ([`finish`]).
+fn recover_and_finish(
+    env: &str,
+    (receiver, sender, control): (ReceiverProcess, Sender, Arc<Control>),
+    analyzer: &AnalyzerProcess,
+    location: &StoreLocation,
+) {
+    let healed_at = unix_nanos_now();
+    control.set_phase(Phase::After);
+    assert!(
+        wait_until(TIMEOUT, || readyz(analyzer) == 200),
+        "/readyz did not recover with the store: {:?}",
+        analyzer.get("/readyz")
+    );
+    assert!(
+        wait_until(TIMEOUT, || {
+            last_window_end(&analyzer.environments(), env) >= healed_at
+        }),
+        "the receiver did not catch up: {}",
+        analyzer.environments()
+    );
+    finish(env, receiver, sender, analyzer, location);
 }
 
 #[test]
@@ -101,9 +159,7 @@ fn postgres_restarting_makes_pushes_retry_and_nothing_acknowledged_is_lost() {
     site.store = Some(url.clone());
     let analyzer = AnalyzerProcess::start_at(&site, 1);
     let (receiver, sender, control) = traffic("prod", &analyzer);
-    assert!(wait_until(TIMEOUT, || {
-        analyzer.environments()["prod"]["pushes"].as_u64() >= Some(3)
-    }));
+    wait_for_pushes(&analyzer, "prod", 3);
 
     control.set_phase(Phase::AnalyzerDown);
     cluster.kill().unwrap_or_else(|e| panic!("{e}"));
@@ -112,38 +168,13 @@ fn postgres_restarting_makes_pushes_retry_and_nothing_acknowledged_is_lost() {
         "/readyz stayed ready with the database down"
     );
     // Pushes fail as retryable while the database is away.
-    assert!(wait_until(TIMEOUT, || {
-        sample(
-            &analyzer.metrics(),
-            "otel_parity_pushes_total{result=\"error\"}",
-        ) >= 2.0
-    }));
-    thread::sleep(Duration::from_millis(500));
-    let restarted_at = unix_nanos_now();
+    wait_for_refused_pushes(&analyzer, 2.0);
     cluster.restart().unwrap_or_else(|e| panic!("{e}"));
-    control.set_phase(Phase::After);
-    assert!(
-        wait_until(TIMEOUT, || readyz(&analyzer) == 200),
-        "/readyz did not recover after the database came back"
-    );
-    assert!(
-        wait_until(TIMEOUT, || {
-            last_window_end(&analyzer.environments(), "prod") >= restarted_at
-        }),
-        "the receiver did not catch up: {}",
-        analyzer.environments()
-    );
-    let report = finish(
+    recover_and_finish(
         "prod",
-        receiver,
-        sender,
+        (receiver, sender, control),
         &analyzer,
         &StoreLocation::Postgres(url),
-    );
-    assert!(
-        report.acknowledged[Phase::AnalyzerDown as usize] > 0,
-        "{:?}",
-        report.acknowledged
     );
 }
 
@@ -160,7 +191,13 @@ fn can_mount() -> bool {
 struct SmallDisk(std::path::PathBuf);
 
 impl SmallDisk {
-    fn mount(path: std::path::PathBuf, size: &str) -> SmallDisk {
+    /// Mounts a tmpfs of `size` at `path`; `None` (the test is skipped, and
+    /// says so) where this process may not mount.
+    fn mount(path: std::path::PathBuf, size: &str) -> Option<SmallDisk> {
+        if !can_mount() {
+            eprintln!("skipped: mounting a small tmpfs needs root (CI runs as root)");
+            return None;
+        }
         std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("{e}"));
         let status = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -172,7 +209,7 @@ impl SmallDisk {
             "mount tmpfs on {}: {status}",
             path.display()
         );
-        SmallDisk(path)
+        Some(SmallDisk(path))
     }
 }
 
@@ -200,18 +237,14 @@ impl Drop for SmallDisk {
 
 #[test]
 fn sqlite_disk_full_makes_pushes_retry_and_the_analyzer_recovers() {
-    if !can_mount() {
-        eprintln!("skipped: mounting a small tmpfs needs root (CI runs as root)");
-        return;
-    }
     let scratch = ScratchDir::new("disk-full");
-    let disk = SmallDisk::mount(scratch.path().join("disk"), "3m");
+    let Some(disk) = SmallDisk::mount(scratch.path().join("disk"), "3m") else {
+        return;
+    };
     let site = AnalyzerSite::new(&disk.0.join("data"));
     let analyzer = AnalyzerProcess::start_at(&site, 1);
     let (receiver, sender, control) = traffic("prod", &analyzer);
-    assert!(wait_until(TIMEOUT, || {
-        analyzer.environments()["prod"]["pushes"].as_u64() >= Some(3)
-    }));
+    wait_for_pushes(&analyzer, "prod", 3);
 
     // Fill the disk: the next writes fail.
     control.set_phase(Phase::AnalyzerDown);
@@ -221,64 +254,32 @@ fn sqlite_disk_full_makes_pushes_retry_and_the_analyzer_recovers() {
         wait_until(TIMEOUT, || readyz(&analyzer) == 503),
         "/readyz stayed ready with the disk full"
     );
-    assert!(wait_until(TIMEOUT, || {
-        sample(
-            &analyzer.metrics(),
-            "otel_parity_pushes_total{result=\"error\"}",
-        ) >= 1.0
-    }));
-    thread::sleep(Duration::from_millis(500));
+    wait_for_refused_pushes(&analyzer, 1.0);
 
     // Space again: the same process takes pushes again.
     std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
-    let freed_at = unix_nanos_now();
-    control.set_phase(Phase::After);
-    assert!(
-        wait_until(TIMEOUT, || readyz(&analyzer) == 200),
-        "/readyz did not recover after the disk had space again"
-    );
-    assert!(
-        wait_until(TIMEOUT, || {
-            last_window_end(&analyzer.environments(), "prod") >= freed_at
-        }),
-        "the receiver did not catch up: {}",
-        analyzer.environments()
+    recover_and_finish(
+        "prod",
+        (receiver, sender, control),
+        &analyzer,
+        &StoreLocation::Sqlite(site.store_path()),
     );
     let mut analyzer = analyzer;
-    let report = {
-        let report = finish(
-            "prod",
-            receiver,
-            sender,
-            &analyzer,
-            &StoreLocation::Sqlite(site.store_path()),
-        );
-        analyzer.terminate();
-        report
-    };
-    assert!(
-        report.acknowledged[Phase::AnalyzerDown as usize] > 0,
-        "{:?}",
-        report.acknowledged
-    );
+    analyzer.terminate();
     drop(disk);
 }
 
 #[test]
 fn sqlite_file_on_a_read_only_mount_serves_reads_refuses_pushes_and_recovers() {
-    if !can_mount() {
-        eprintln!("skipped: mounting a small tmpfs needs root (CI runs as root)");
-        return;
-    }
     let scratch = ScratchDir::new("read-only");
     // The data directory is the mount: the analyzer's stderr files stay writable beside it.
-    let disk = SmallDisk::mount(scratch.path().join("data"), "16m");
+    let Some(disk) = SmallDisk::mount(scratch.path().join("data"), "16m") else {
+        return;
+    };
     let site = AnalyzerSite::new(&disk.0);
     let mut first = AnalyzerProcess::start_at(&site, 1);
     let (receiver, sender, control) = traffic("prod", &first);
-    assert!(wait_until(TIMEOUT, || {
-        first.environments()["prod"]["pushes"].as_u64() >= Some(3)
-    }));
+    wait_for_pushes(&first, "prod", 3);
 
     // The analyzer dies and its file comes back read-only (the mount; a file
     // the analyzer's user may not write is the same to SQLite).
@@ -299,44 +300,18 @@ fn sqlite_file_on_a_read_only_mount_serves_reads_refuses_pushes_and_recovers() {
         "{}",
         analyzer.environments()
     );
-    assert!(wait_until(TIMEOUT, || {
-        sample(
-            &analyzer.metrics(),
-            "otel_parity_pushes_total{result=\"error\"}",
-        ) >= 2.0
-    }));
-    thread::sleep(Duration::from_millis(500));
+    wait_for_refused_pushes(&analyzer, 2.0);
 
     // Writable again: the same process takes pushes again.
     disk.remount("rw");
-    let writable_at = unix_nanos_now();
-    control.set_phase(Phase::After);
-    assert!(
-        wait_until(TIMEOUT, || readyz(&analyzer) == 200),
-        "/readyz did not recover once the file was writable: {:?}",
-        analyzer.get("/readyz")
-    );
-    assert!(
-        wait_until(TIMEOUT, || {
-            last_window_end(&analyzer.environments(), "prod") >= writable_at
-        }),
-        "the receiver did not catch up: {}",
-        analyzer.environments()
-    );
-    let mut analyzer = analyzer;
-    let report = finish(
+    recover_and_finish(
         "prod",
-        receiver,
-        sender,
+        (receiver, sender, control),
         &analyzer,
         &StoreLocation::Sqlite(site.store_path()),
     );
+    let mut analyzer = analyzer;
     analyzer.terminate();
-    assert!(
-        report.acknowledged[Phase::AnalyzerDown as usize] > 0,
-        "{:?}",
-        report.acknowledged
-    );
 
     // Closed cleanly, the database has no -wal and -shm files, and SQLite
     // cannot create them on a read-only mount: the analyzer says so and exits.
