@@ -142,6 +142,7 @@ impl Analyzer {
         rollups.abort();
         let push_result = push_task.await;
         let http_result = http_task.await;
+        self.store.close().await;
         served("analyzer push", push_result)?;
         served("analyzer HTTP", http_result)?;
         Ok(())

@@ -313,8 +313,20 @@ fn sqlite_file_on_a_read_only_mount_serves_reads_refuses_pushes_and_recovers() {
     let mut analyzer = analyzer;
     analyzer.terminate();
 
-    // Closed cleanly, the database has no -wal and -shm files, and SQLite
-    // cannot create them on a read-only mount: the analyzer says so and exits.
+    // Closed cleanly, the database has no -wal and -shm files (the last
+    // connection to close removes them: the analyzer's, or the store this
+    // test opened to count), and SQLite cannot create them on a read-only
+    // mount: the analyzer says so and exits.
+    let beside = |suffix: &str| {
+        let mut path = site.store_path().into_os_string();
+        path.push(suffix);
+        std::path::PathBuf::from(path)
+    };
+    assert!(
+        wait_until(TIMEOUT, || !beside("-wal").exists()
+            && !beside("-shm").exists()),
+        "the -wal and -shm files stayed after every connection closed"
+    );
     disk.remount("ro");
     let output = run_with_timeout(
         Command::new(otel_parity_binary())

@@ -487,6 +487,20 @@ impl Store {
         }
     }
 
+    /// Closes the store at shutdown, once nothing reads or writes any more:
+    /// the SQLite file is checkpointed and left without its -wal and -shm
+    /// files; PostgreSQL connections are closed.
+    pub async fn close(&self) {
+        match &*self.backend {
+            Backend::Sqlite { writer, .. } => {
+                if let Err(error) = writer.close().await {
+                    tracing::warn!(%error, "store not closed cleanly");
+                }
+            }
+            Backend::Postgres(pg) => pg.close(),
+        }
+    }
+
     /// Which backend, for logs: `sqlite:PATH` or the URL without password.
     pub fn describe(&self) -> String {
         match &*self.backend {

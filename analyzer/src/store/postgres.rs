@@ -591,6 +591,11 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Closes the pool's connections; later calls fail.
+    pub(super) fn close(&self) {
+        self.pool.close();
+    }
+
     /// The database URL without its password.
     pub(super) fn describe(&self) -> String {
         redact_url(&self.url)

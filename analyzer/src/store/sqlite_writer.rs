@@ -30,6 +30,7 @@ enum Command {
         oneshot::Sender<Result<Retired, StoreError>>,
     ),
     Check(oneshot::Sender<Result<(), StoreError>>),
+    Close(oneshot::Sender<Result<(), StoreError>>),
 }
 
 /// A handle to the writer thread; the thread ends when the last handle is
@@ -46,6 +47,7 @@ impl std::fmt::Debug for Command {
             Command::CommitRollup(..) => "CommitRollup",
             Command::Retain(..) => "Retain",
             Command::Check(..) => "Check",
+            Command::Close(..) => "Close",
         })
     }
 }
@@ -86,6 +88,13 @@ impl SqliteWriter {
     /// Whether the database takes a write transaction now.
     pub(super) async fn check(&self) -> Result<(), StoreError> {
         self.ask(Command::Check).await
+    }
+
+    /// Closes the database (SQLite checkpoints the WAL into the file and
+    /// removes the -wal and -shm files when the last connection closes) and
+    /// stops the thread; later calls fail.
+    pub(super) async fn close(&self) -> Result<(), StoreError> {
+        self.ask(Command::Close).await
     }
 
     async fn ask<T>(
@@ -167,6 +176,12 @@ fn run(connection: Connection, readers: &SqliteReaders, queue: mpsc::Receiver<Co
                         .and_then(|c| sqlite::check_writable(c, failing.is_some()));
                     failing = result.as_ref().err().cloned();
                     let _ = reply.send(result);
+                }
+                Command::Close(reply) => {
+                    drop(connection.take());
+                    readers.close_idle();
+                    let _ = reply.send(Ok(()));
+                    return;
                 }
                 Command::Insert(..) => unreachable!("inserts are grouped above"),
             }
