@@ -17,6 +17,8 @@
 //! - Connections come from a pool that reconnects by itself: while the
 //!   database is down, calls fail as [`StoreError::Backend`] (retryable).
 
+mod schema;
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -33,50 +35,6 @@ use super::{
     redact_url,
 };
 
-/// Schema migrations, applied in order under an advisory lock; step `i`
-/// brings the database to version `i + 1`. Never edit a released step.
-const MIGRATIONS: &[&str] = &[
-    // 1: push keys for the idempotency window, pending pushes, rollups.
-    "CREATE TABLE otel_parity_push_keys (
-        environment TEXT NOT NULL,
-        receiver_instance TEXT NOT NULL,
-        window_start_unix_nano BIGINT NOT NULL,
-        sequence BIGINT NOT NULL,
-        received_at_unix_nano BIGINT NOT NULL,
-        PRIMARY KEY (environment, receiver_instance, window_start_unix_nano, sequence)
-    );
-    CREATE INDEX otel_parity_push_keys_by_received_at
-        ON otel_parity_push_keys (received_at_unix_nano);
-    CREATE TABLE otel_parity_pending_pushes (
-        id BIGSERIAL PRIMARY KEY,
-        environment TEXT NOT NULL,
-        receiver_instance TEXT NOT NULL,
-        window_start_unix_nano BIGINT NOT NULL,
-        window_end_unix_nano BIGINT NOT NULL,
-        fingerprint BYTEA NOT NULL
-    );
-    CREATE INDEX otel_parity_pending_pushes_by_environment_window
-        ON otel_parity_pending_pushes (environment, window_start_unix_nano);
-    CREATE SEQUENCE otel_parity_rollup_versions;
-    CREATE TABLE otel_parity_rollups (
-        environment TEXT NOT NULL,
-        level_seconds INTEGER NOT NULL,
-        bucket_start_unix_nano BIGINT NOT NULL,
-        pushes BIGINT NOT NULL,
-        window_start_unix_nano BIGINT NOT NULL,
-        window_end_unix_nano BIGINT NOT NULL,
-        receivers BYTEA NOT NULL,
-        fingerprint BYTEA NOT NULL,
-        version BIGINT NOT NULL,
-        PRIMARY KEY (environment, level_seconds, bucket_start_unix_nano)
-    );",
-    // 2: the newest rollup version (every change check asks for it) from an
-    // index rather than a scan.
-    "CREATE INDEX otel_parity_rollups_by_version ON otel_parity_rollups (version);",
-];
-
-/// Any fixed number: the advisory lock that serializes migrations.
-const MIGRATION_LOCK: i64 = 0x6f74_656c_7061_7231;
 /// Connections per replica.
 const POOL_SIZE: usize = 16;
 /// How long a call waits for a connection before failing as unavailable.
@@ -189,54 +147,7 @@ impl PostgresStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await
-            .map_err(pg)?;
-        transaction
-            .batch_execute(
-                "CREATE TABLE IF NOT EXISTS otel_parity_schema (version INTEGER NOT NULL);
-                 INSERT INTO otel_parity_schema
-                     SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM otel_parity_schema);",
-            )
-            .await
-            .map_err(pg)?;
-        let version: i32 = transaction
-            .query_one("SELECT version FROM otel_parity_schema", &[])
-            .await
-            .map_err(pg)?
-            .get(0);
-        let version = u32::try_from(version).unwrap_or(0);
-        let supported = MIGRATIONS.len() as u32;
-        if version > supported {
-            return Err(StoreError::UnsupportedSchema {
-                location: redact_url(&self.url),
-                found: version,
-                supported,
-            });
-        }
-        for (step, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let target = step as i32 + 1;
-            let migrate_error = |e: tokio_postgres::Error| StoreError::Migrate {
-                location: redact_url(&self.url),
-                version: target as u32,
-                reason: match pg(e) {
-                    StoreError::Backend(reason) => reason,
-                    other => other.to_string(),
-                },
-            };
-            transaction
-                .batch_execute(sql)
-                .await
-                .map_err(migrate_error)?;
-            transaction
-                .execute("UPDATE otel_parity_schema SET version = $1", &[&target])
-                .await
-                .map_err(migrate_error)?;
-        }
-        transaction.commit().await.map_err(pg)
+        schema::migrate(&mut *self.client().await?, &self.url).await
     }
 
     /// Stores one push (key and pending row in one statement).
