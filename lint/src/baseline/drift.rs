@@ -150,8 +150,9 @@ fn check_metric(
             ),
         );
     }
+    // No unit counted at all is no evidence of a change (as for temporality).
     let units: Vec<&str> = metric.units.keys().map(String::as_str).collect();
-    if units != [promise.unit.as_str()] {
+    if units != [promise.unit.as_str()] && !units.is_empty() {
         findings.push(
             RuleId::BaselineUnitChanged,
             service,
@@ -325,6 +326,38 @@ mod tests {
     #[test]
     fn an_identical_capture_is_clean() {
         assert_eq!(drift(vec![checkout(), payment()]), vec![]);
+    }
+
+    #[test]
+    fn a_metric_without_a_counted_unit_keeps_the_baseline_written_from_it() {
+        // Found by the fuzz smoke (`lint`): a snapshot metric with no unit counted
+        // made `--write-baseline` promise the unit `` and the next run report that
+        // the unit changed from `` to nothing.
+        let mut capture = telemetry(vec![checkout()]);
+        let metric = capture
+            .services
+            .get_mut("shop/checkout")
+            .and_then(|service| service.metrics.get_mut("app.queue.depth"))
+            .expect("the gauge");
+        metric.units.clear();
+        let written = Baseline::from_telemetry(&capture);
+        assert_eq!(
+            written.services["shop/checkout"].metrics["app.queue.depth"].unit,
+            ""
+        );
+        let config = LintConfig::default();
+        let mut findings = Findings::new(&config);
+        check(&capture, &written, &mut findings);
+        assert_eq!(findings.into_sorted(), vec![]);
+        // A unit counted again is compared as before.
+        assert_eq!(
+            only(
+                &drift(vec![checkout_with("app.queue.depth", gauge("By"))]),
+                RuleId::BaselineUnitChanged
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
