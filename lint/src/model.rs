@@ -66,17 +66,27 @@ pub struct MetricTelemetry {
 impl MetricTelemetry {
     /// The type with most data points (ties broken by name), if any.
     pub fn main_type(&self) -> Option<&str> {
-        dominant(&self.types)
+        dominant(self.types.iter())
+    }
+
+    /// The type with most data points among `known` (ties broken by name),
+    /// if any: a snapshot file may hold any string.
+    pub fn main_known_type(&self, known: &[&str]) -> Option<&str> {
+        dominant(
+            self.types
+                .iter()
+                .filter(|(kind, _)| known.contains(&kind.as_str())),
+        )
     }
 
     /// The unit with most data points (ties broken by name), if any.
     pub fn main_unit(&self) -> Option<&str> {
-        dominant(&self.units)
+        dominant(self.units.iter())
     }
 
     /// The temporality with most data points (ties broken by name), if any.
     pub fn main_temporality(&self) -> Option<&str> {
-        dominant(&self.temporalities)
+        dominant(self.temporalities.iter())
     }
 
     /// The bucket layout with most data points (ties broken by bounds), if any.
@@ -118,10 +128,9 @@ impl MetricTelemetry {
     }
 }
 
-fn dominant(counts: &BTreeMap<String, u64>) -> Option<&str> {
+fn dominant<'a>(counts: impl DoubleEndedIterator<Item = (&'a String, &'a u64)>) -> Option<&'a str> {
     // max_by_key keeps the last maximum; iterate in reverse so ties go to the first name.
     counts
-        .iter()
         .rev()
         .max_by_key(|(_, count)| **count)
         .map(|(name, _)| name.as_str())

@@ -124,7 +124,12 @@ impl MetricBaseline {
     /// The promise a metric makes: its main type, unit, temporality and bucket layout (the
     /// ones with most data points when there are several) and all its attribute keys.
     pub fn of(metric: &MetricTelemetry) -> Self {
-        let kind = metric.main_type().unwrap_or("gauge").to_owned();
+        // A type no SDK sends (a snapshot file may hold any string) is no
+        // promise: such a metric is promised as one with no type counted.
+        let kind = metric
+            .main_known_type(METRIC_TYPES)
+            .unwrap_or("gauge")
+            .to_owned();
         Self {
             monotonic: (kind == "sum").then(|| metric.is_monotonic()),
             unit: metric.main_unit().unwrap_or_default().to_owned(),
@@ -381,6 +386,33 @@ services:
         assert_eq!(
             (metric.kind.as_str(), metric.temporality.as_deref()),
             ("sum", None)
+        );
+    }
+
+    #[test]
+    fn a_baseline_written_from_an_unknown_type_reads_back_with_the_known_one() {
+        // Found by the fuzz smoke (`lint`): a snapshot whose histogram said type
+        // `Histogram` made `--write-baseline` write a baseline the next run refused.
+        let mut capture = telemetry(vec![service("shop/checkout").metric(
+            "http.server.request.duration",
+            histogram("s", &[0.1, 1.0]).also_type("Histogram"),
+        )]);
+        let written = Baseline::from_telemetry(&capture);
+        let read = Baseline::parse(&written.to_yaml(), "b.yaml").expect("reads back");
+        let promise = &read.services["shop/checkout"].metrics["http.server.request.duration"];
+        assert_eq!(promise.kind, "histogram");
+        // Only unknown types: promised as a metric with no type counted.
+        let metric = capture
+            .services
+            .get_mut("shop/checkout")
+            .and_then(|service| service.metrics.get_mut("http.server.request.duration"))
+            .expect("the histogram");
+        metric.types.remove("histogram");
+        let written = Baseline::from_telemetry(&capture);
+        let read = Baseline::parse(&written.to_yaml(), "b.yaml").expect("reads back");
+        assert_eq!(
+            read.services["shop/checkout"].metrics["http.server.request.duration"].kind,
+            "gauge"
         );
     }
 
