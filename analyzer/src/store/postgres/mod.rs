@@ -93,6 +93,19 @@ fn stored(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// A pending push as read by `SELECT id, environment, receiver_instance,
+/// window_start_unix_nano, window_end_unix_nano, fingerprint`.
+fn pending_push(row: &tokio_postgres::Row) -> Result<PendingPush, StoreError> {
+    Ok(PendingPush {
+        id: row.get(0),
+        environment: row.get(1),
+        receiver_instance: row.get(2),
+        window_start: read_u64(row.get(3))?,
+        window_end: read_u64(row.get(4))?,
+        fingerprint: row.get(5),
+    })
+}
+
 fn read_u64(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Backend(format!("negative value {value} stored")))
 }
@@ -204,17 +217,10 @@ impl PostgresStore {
             )
             .await
             .map_err(pg)?;
-        let mut pending = Vec::with_capacity(rows.len());
-        for row in rows {
-            pending.push(PendingPush {
-                id: row.get(0),
-                environment: row.get(1),
-                receiver_instance: row.get(2),
-                window_start: read_u64(row.get(3))?,
-                window_end: read_u64(row.get(4))?,
-                fingerprint: row.get(5),
-            });
-        }
+        let pending = rows
+            .iter()
+            .map(pending_push)
+            .collect::<Result<Vec<_>, _>>()?;
         if pending.is_empty() {
             return Ok(RollupOutcome::default());
         }
@@ -360,15 +366,8 @@ impl PostgresStore {
                 )
                 .await
                 .map_err(pg)?;
-            for row in found {
-                pending.push(PendingPush {
-                    id: row.get(0),
-                    environment: row.get(1),
-                    receiver_instance: row.get(2),
-                    window_start: read_u64(row.get(3))?,
-                    window_end: read_u64(row.get(4))?,
-                    fingerprint: row.get(5),
-                });
+            for row in &found {
+                pending.push(pending_push(row)?);
             }
         }
         transaction.commit().await.map_err(pg)?;
