@@ -210,25 +210,9 @@ fn only_services(
 /// `fingerprint` with its sketch bytes left out (the estimates stay).
 fn without_sketches(fingerprint: &pb::EnvironmentFingerprint) -> pb::EnvironmentFingerprint {
     let mut stripped = fingerprint.clone();
-    for service in stripped.services.values_mut() {
-        if let Some(instances) = service.resource.as_mut().and_then(|r| r.instances.as_mut()) {
-            instances.hll.clear();
-        }
-        for metric in service.metrics.values_mut() {
-            if let Some(series) = metric.series.as_mut() {
-                series.hll.clear();
-            }
-            for key in metric.attribute_keys.values_mut() {
-                if let Some(values) = key.values.as_mut() {
-                    values.hll.clear();
-                }
-            }
-        }
-        for operation in &mut service.span_operations {
-            if let Some(duration) = operation.duration.as_mut() {
-                duration.hdr.clear();
-            }
-        }
-    }
+    stripped
+        .services
+        .values_mut()
+        .for_each(otel_parity_model::sketch::clear_sketch_bytes);
     stripped
 }

@@ -17,6 +17,34 @@ pub const MAX_LG_K: u8 = SERIES_LG_K;
 /// with another precision are not a receiver's.
 pub const DURATION_SIGNIFICANT_DIGITS: u8 = 2;
 
+/// Leaves the sketch bytes of `service` out, keeping the estimates: for
+/// people (the API) and for small files (fuzz seeds), where the bytes mean
+/// nothing and would be most of the size.
+pub fn clear_sketch_bytes(service: &mut pb::ServiceFingerprint) {
+    if let Some(instances) = service
+        .resource
+        .as_mut()
+        .and_then(|resource| resource.instances.as_mut())
+    {
+        instances.hll.clear();
+    }
+    for metric in service.metrics.values_mut() {
+        if let Some(series) = metric.series.as_mut() {
+            series.hll.clear();
+        }
+        for key in metric.attribute_keys.values_mut() {
+            if let Some(values) = key.values.as_mut() {
+                values.hll.clear();
+            }
+        }
+    }
+    for operation in &mut service.span_operations {
+        if let Some(duration) = operation.duration.as_mut() {
+            duration.hdr.clear();
+        }
+    }
+}
+
 /// A distinct-count sketch over 64-bit hashes. Apache DataSketches HLL with
 /// its default seed, so sketches from different receivers union correctly.
 #[derive(Debug, Clone)]
@@ -266,5 +294,54 @@ mod tests {
         assert_eq!(p.count, 100);
         assert!((p.p50_us - 50_000.0).abs() <= 500.0, "{}", p.p50_us);
         assert!((p.p99_us - 99_000.0).abs() <= 990.0, "{}", p.p99_us);
+    }
+
+    #[test]
+    fn clearing_sketch_bytes_keeps_every_estimate() {
+        let cardinality = || hll_of(VALUES_LG_K, [1, 2, 3]);
+        let mut durations = DurationHistogram::default();
+        durations.record_nanos(12_000_000);
+        let durations = durations.to_proto();
+        let p50_us = durations.p50_us;
+        let mut service = pb::ServiceFingerprint {
+            resource: Some(pb::ResourceShape {
+                instances: Some(cardinality()),
+                ..Default::default()
+            }),
+            metrics: [(
+                "m".to_owned(),
+                pb::MetricShape {
+                    series: Some(cardinality()),
+                    attribute_keys: [(
+                        "k".to_owned(),
+                        pb::AttributeKeyShape {
+                            count: 1,
+                            values: Some(cardinality()),
+                        },
+                    )]
+                    .into(),
+                    ..Default::default()
+                },
+            )]
+            .into(),
+            span_operations: vec![pb::SpanOperation {
+                duration: Some(durations),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        clear_sketch_bytes(&mut service);
+        let instances = service.resource.as_ref().and_then(|r| r.instances.as_ref());
+        let metric = &service.metrics["m"];
+        let values = metric.attribute_keys["k"].values.as_ref();
+        let duration = service.span_operations[0].duration.as_ref();
+        for cardinality in [instances, metric.series.as_ref(), values] {
+            let cardinality = cardinality.expect("kept");
+            assert!(cardinality.hll.is_empty());
+            assert_eq!(cardinality.estimate, 3.0);
+        }
+        let duration = duration.expect("kept");
+        assert!(duration.hdr.is_empty());
+        assert_eq!((duration.count, duration.p50_us), (1, p50_us));
     }
 }

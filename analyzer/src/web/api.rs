@@ -129,26 +129,7 @@ impl ServiceSide {
 
 /// Sketch bytes mean nothing to people and would dominate the response.
 fn without_sketches(mut service: ServiceFingerprint) -> ServiceFingerprint {
-    if let Some(resource) = service.resource.as_mut()
-        && let Some(instances) = resource.instances.as_mut()
-    {
-        instances.hll.clear();
-    }
-    for metric in service.metrics.values_mut() {
-        if let Some(series) = metric.series.as_mut() {
-            series.hll.clear();
-        }
-        for key in metric.attribute_keys.values_mut() {
-            if let Some(values) = key.values.as_mut() {
-                values.hll.clear();
-            }
-        }
-    }
-    for operation in &mut service.span_operations {
-        if let Some(duration) = operation.duration.as_mut() {
-            duration.hdr.clear();
-        }
-    }
+    otel_parity_model::sketch::clear_sketch_bytes(&mut service);
     service
 }
 
