@@ -56,12 +56,20 @@ pub(super) fn ratios(pair: &Pair) -> BTreeMap<String, IngestionRatio> {
         }
         let baseline_per_1k = base.value / base_req.value * 1000.0;
         let candidate_per_1k = cand.value / cand_req.value * 1000.0;
+        let ratio = candidate_per_1k / baseline_per_1k;
+        // Counts at the ends of f64 (no fingerprint of real traffic) give no ratio.
+        if ![baseline_per_1k, candidate_per_1k, ratio]
+            .iter()
+            .all(|v| v.is_finite())
+        {
+            continue;
+        }
         ratios.insert(
             signal.to_owned(),
             IngestionRatio {
                 baseline_per_1k,
                 candidate_per_1k,
-                ratio: candidate_per_1k / baseline_per_1k,
+                ratio,
                 adjusted: base.adjusted && cand.adjusted && base_req.adjusted && cand_req.adjusted,
             },
         );
@@ -134,7 +142,9 @@ pub(super) fn requests(service: &pb::ServiceFingerprint) -> Option<Estimate> {
     }
     let unknown = sampling.server_spans_without_threshold as f64;
     let value = sampling.server_spans_adjusted + unknown;
-    (value > 0.0 && value.is_finite()).then_some(Estimate {
+    // Fewer than one request is no estimate (each span stands for at least
+    // itself): dividing by it would make any volume infinite.
+    (value >= 1.0 && value.is_finite()).then_some(Estimate {
         value,
         adjusted: sampling.server_spans_without_threshold == 0,
     })

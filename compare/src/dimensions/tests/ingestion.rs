@@ -135,3 +135,42 @@ fn metric_points_per_request_out_of_band_are_scale_and_info_only() {
     let finding = find(&report, Dimension::Ingestion, "metrics");
     assert_eq!(finding.severity, Severity::Info);
 }
+
+#[test]
+fn impossible_request_counts_give_no_ratio_rather_than_an_infinite_one() {
+    // Found by fuzzing (`push`): a pushed adjusted SERVER span count of 1e-310
+    // made the baseline's metric points per 1k requests infinite, which the
+    // JSON report wrote as null.
+    let environment = |server_spans_adjusted: f64, points: u64| pb::EnvironmentFingerprint {
+        services: [(
+            "shop/payment".to_owned(),
+            pb::ServiceFingerprint {
+                sampling: Some(pb::Sampling {
+                    server_spans_adjusted,
+                    ..Default::default()
+                }),
+                ingestion: Some(pb::Ingestion {
+                    metrics: Some(pb::SignalIngestion {
+                        items: points,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let ratios = |prod: &pb::EnvironmentFingerprint, staging: &pb::EnvironmentFingerprint| {
+        let report = compare_envs(prod, staging, &CompareOptions::new(today()));
+        serde_json::to_string(&report).expect("serializes");
+        report.scores.services["shop/payment"].ingestion.clone()
+    };
+    let real = environment(4.0, 2);
+    assert_eq!(ratios(&real, &real)["metrics"].ratio, 1.0);
+    assert!(ratios(&environment(1e-310, 2), &real).is_empty());
+    // Both request counts in range, but the ratio of the volumes is beyond f64.
+    let (quiet, loud) = (environment(f64::MAX, 1), environment(1.0, u64::MAX));
+    assert!(ratios(&quiet, &loud).is_empty());
+}
