@@ -60,16 +60,7 @@ pub(in crate::store) fn pending(
                 window_end_unix_nano, fingerprint
          FROM pending_pushes ORDER BY id LIMIT ?1",
     )?;
-    let rows = statement.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-        Ok(PendingPush {
-            id: row.get(0)?,
-            environment: row.get(1)?,
-            receiver_instance: row.get(2)?,
-            window_start: get_u64(row, 3)?,
-            window_end: get_u64(row, 4)?,
-            fingerprint: blob(row, 5)?,
-        })
-    })?;
+    let rows = statement.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], pending_push)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -91,22 +82,26 @@ pub(in crate::store) fn pending_in(
     for range in ranges {
         let rows = statement.query_map(
             params![environment, stored(range.start), stored(range.end)],
-            |row| {
-                Ok(PendingPush {
-                    id: row.get(0)?,
-                    environment: row.get(1)?,
-                    receiver_instance: row.get(2)?,
-                    window_start: get_u64(row, 3)?,
-                    window_end: get_u64(row, 4)?,
-                    fingerprint: blob(row, 5)?,
-                })
-            },
+            pending_push,
         )?;
         for row in rows {
             pushes.push(row?);
         }
     }
     Ok(pushes)
+}
+
+/// A pending push as read by `SELECT id, environment, receiver_instance,
+/// window_start_unix_nano, window_end_unix_nano, fingerprint`.
+fn pending_push(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingPush> {
+    Ok(PendingPush {
+        id: row.get(0)?,
+        environment: row.get(1)?,
+        receiver_instance: row.get(2)?,
+        window_start: get_u64(row, 3)?,
+        window_end: get_u64(row, 4)?,
+        fingerprint: blob(row, 5)?,
+    })
 }
 
 /// One rollup row, if it exists.
