@@ -403,7 +403,7 @@ impl Store {
             Backend::Postgres(pg) => pg.read_range(environment, &plan).await?,
         };
         let mut merge = RangeMerge::new();
-        for (row, _version) in &rows {
+        for row in &rows {
             merge.add(row)?;
         }
         for push in pending {

@@ -309,7 +309,7 @@ impl PostgresStore {
         &self,
         environment: &str,
         plan: &RangePlan,
-    ) -> Result<(Vec<(RollupRow, u64)>, Vec<PendingPush>), StoreError> {
+    ) -> Result<(Vec<RollupRow>, Vec<PendingPush>), StoreError> {
         let mut client = self.client().await?;
         let transaction = snapshot(&mut client).await?;
         let mut rows = Vec::new();
@@ -320,7 +320,7 @@ impl PostgresStore {
             let found = transaction
                 .query(
                     "SELECT bucket_start_unix_nano, pushes, window_start_unix_nano,
-                            window_end_unix_nano, receivers, fingerprint, version
+                            window_end_unix_nano, receivers, fingerprint
                      FROM otel_parity_rollups
                      WHERE environment = $1 AND level_seconds = $2 AND pushes > 0
                        AND bucket_start_unix_nano >= $3 AND bucket_start_unix_nano < $4
@@ -335,21 +335,18 @@ impl PostgresStore {
                 .await
                 .map_err(pg)?;
             for row in found {
-                rows.push((
-                    RollupRow {
-                        key: RollupKey {
-                            environment: environment.to_owned(),
-                            level,
-                            bucket_start: read_u64(row.get(0))?,
-                        },
-                        pushes: read_u64(row.get(1))?,
-                        window_start: read_u64(row.get(2))?,
-                        window_end: read_u64(row.get(3))?,
-                        receivers: row.get(4),
-                        fingerprint: row.get(5),
+                rows.push(RollupRow {
+                    key: RollupKey {
+                        environment: environment.to_owned(),
+                        level,
+                        bucket_start: read_u64(row.get(0))?,
                     },
-                    read_u64(row.get(6))?,
-                ));
+                    pushes: read_u64(row.get(1))?,
+                    window_start: read_u64(row.get(2))?,
+                    window_end: read_u64(row.get(3))?,
+                    receivers: row.get(4),
+                    fingerprint: row.get(5),
+                });
             }
         }
         let mut pending = Vec::new();

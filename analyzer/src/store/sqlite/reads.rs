@@ -135,15 +135,15 @@ pub(in crate::store) fn rollup_row(
         .optional()?)
 }
 
-/// The rollup rows of `environment` that `plan` reads, with their versions.
+/// The rollup rows of `environment` that `plan` reads.
 pub(in crate::store) fn planned_rows(
     transaction: &rusqlite::Transaction<'_>,
     environment: &str,
     plan: &RangePlan,
-) -> Result<Vec<(RollupRow, u64)>, StoreError> {
+) -> Result<Vec<RollupRow>, StoreError> {
     let mut statement = transaction.prepare_cached(
         "SELECT level_seconds, bucket_start_unix_nano, pushes, window_start_unix_nano,
-                window_end_unix_nano, receivers, fingerprint, version
+                window_end_unix_nano, receivers, fingerprint
          FROM rollups
          WHERE environment = ?1 AND level_seconds = ?2
            AND bucket_start_unix_nano >= ?3 AND bucket_start_unix_nano < ?4
@@ -167,17 +167,14 @@ pub(in crate::store) fn planned_rows(
                     level,
                     bucket_start: get_u64(row, 1)?,
                 };
-                Ok((
-                    RollupRow {
-                        key,
-                        pushes: get_u64(row, 2)?,
-                        window_start: get_u64(row, 3)?,
-                        window_end: get_u64(row, 4)?,
-                        receivers: blob(row, 5)?,
-                        fingerprint: blob(row, 6)?,
-                    },
-                    get_u64(row, 7)?,
-                ))
+                Ok(RollupRow {
+                    key,
+                    pushes: get_u64(row, 2)?,
+                    window_start: get_u64(row, 3)?,
+                    window_end: get_u64(row, 4)?,
+                    receivers: blob(row, 5)?,
+                    fingerprint: blob(row, 6)?,
+                })
             },
         )?;
         for row in found {
