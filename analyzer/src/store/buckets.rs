@@ -56,6 +56,14 @@ pub struct RangePlan {
 }
 
 impl RangePlan {
+    /// The bucket starts to read, each with its level: the hours, then the
+    /// minutes at the edges, leaving out empty ranges.
+    pub fn ranges(&self) -> impl Iterator<Item = (Level, &std::ops::Range<u64>)> {
+        std::iter::once((Level::Hour, &self.hours))
+            .chain(self.minutes.iter().map(|range| (Level::Minute, range)))
+            .filter(|(_, range)| range.start < range.end)
+    }
+
     /// The plan for `[since, until)`. Hours that lie wholly inside the range
     /// are read as hours; what is left at either edge is read as minutes,
     /// unless those minutes are older than `minutes_kept_from` (already

@@ -536,10 +536,7 @@ fn outcome_of(pass: &RollupPass) -> RollupOutcome {
 
 /// The window-start ranges a plan covers, for pending pushes.
 fn plan_ranges(plan: &RangePlan) -> Vec<std::ops::Range<u64>> {
-    std::iter::once(plan.hours.clone())
-        .chain(plan.minutes.iter().cloned())
-        .filter(|r| r.start < r.end)
-        .collect()
+    plan.ranges().map(|(_, range)| range.clone()).collect()
 }
 
 /// Per-environment totals of rollup rows and pending pushes, by name.

@@ -313,10 +313,7 @@ impl PostgresStore {
         let mut client = self.client().await?;
         let transaction = snapshot(&mut client).await?;
         let mut rows = Vec::new();
-        let ranges = std::iter::once((Level::Hour, &plan.hours))
-            .chain(plan.minutes.iter().map(|r| (Level::Minute, r)))
-            .filter(|(_, r)| r.start < r.end);
-        for (level, range) in ranges {
+        for (level, range) in plan.ranges() {
             let found = transaction
                 .query(
                     "SELECT bucket_start_unix_nano, pushes, window_start_unix_nano,

@@ -150,10 +150,7 @@ pub(in crate::store) fn planned_rows(
          ORDER BY bucket_start_unix_nano",
     )?;
     let mut rows = Vec::new();
-    let ranges = std::iter::once((Level::Hour, &plan.hours))
-        .chain(plan.minutes.iter().map(|r| (Level::Minute, r)))
-        .filter(|(_, r)| r.start < r.end);
-    for (level, range) in ranges {
+    for (level, range) in plan.ranges() {
         let found = statement.query_map(
             params![
                 environment,
